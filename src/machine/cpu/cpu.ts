@@ -1,0 +1,543 @@
+// One x86-64 logical processor in 64-bit long mode.
+//
+// Representation (chosen for speed without BigInt):
+//  - general registers as 32-bit halves: lo[r] and hi[r] (Int32Array);
+//  - linear addresses (RIP, effective addresses, FS/GS bases, CR2) as numbers holding
+//    the signed value of a canonical 48-bit address: 0xFFFFFFFF80000000 is -2^31. Every
+//    canonical address fits a double exactly, and floor(la / 2^k) gives the right bits;
+//  - physical addresses as non-negative numbers.
+//
+// Execution: instructions are decoded once and cached per physical page (see
+// memory.ts for invalidation); the run loop fetches the cached Insn for RIP, sets
+// nextRip, calls its handler and commits RIP. A fault is thrown as a CpuFault from
+// anywhere inside a handler before it has written architectural state, caught by the
+// run loop and delivered through the IDT, so instructions are precise. Nothing a guest
+// does can throw a JavaScript error out of run().
+
+import { PhysicalMemory, PAGE_SHIFT } from "../memory.ts";
+import { decode, Insn, NeedMoreBytes, NO_REG, REG_RIP } from "./decoder.ts";
+import { arithFlags, setArithFlags, ARITH, WRITABLE, IF, TF, RF, F_EAGER, AC, DF } from "./flags.ts";
+import { Tlb, ACC_READ, ACC_WRITE, ACC_EXEC, translate } from "./paging.ts";
+import { deliverEvent } from "./interrupts.ts";
+
+export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+
+export const CR0_PE = 1, CR0_MP = 2, CR0_EM = 4, CR0_TS = 8, CR0_ET = 0x10, CR0_NE = 0x20;
+export const CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
+export const CR4_PAE = 1 << 5, CR4_PGE = 1 << 7, CR4_OSFXSR = 1 << 9, CR4_VMXE = 1 << 13;
+export const CR4_FSGSBASE = 1 << 16, CR4_PCIDE = 1 << 17, CR4_OSXSAVE = 1 << 18, CR4_SMEP = 1 << 20, CR4_SMAP = 1 << 21;
+export const EFER_SCE = 1, EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE = 1 << 11;
+
+/** An exception raised while executing an instruction; the run loop delivers it. */
+export class CpuFault {
+  constructor(
+    readonly vector: number,
+    /** -1 when the exception pushes no error code. */
+    readonly errorCode = -1,
+  ) {}
+}
+
+export const DE = 0, DB = 1, NMI = 2, BP = 3, OF_VEC = 4, BR = 5, UD = 6, NM = 7, DF_VEC = 8;
+export const TS = 10, NP = 11, SS_VEC = 12, GP = 13, PF_VEC = 14, MF = 16, AC_VEC = 17, MC = 18, XM = 19, VE = 20;
+
+export const EXCEPTION_NAMES = [
+  "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+  "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+];
+
+/** Port I/O as seen by the CPU (devices, or the hypervisor's exit path). */
+export interface PortBus {
+  in(port: number, size: number): number;
+  out(port: number, size: number, value: number): void;
+}
+
+/** Why run() returned. */
+export const enum Stop {
+  Budget = 0,
+  Halted = 1,
+  Shutdown = 2,
+  /** A hook (VM exit, breakpoint...) asked the loop to stop. */
+  Requested = 3,
+}
+
+/** A record of the fault that ended the processor (a triple fault). */
+export interface ShutdownReason {
+  vector: number;
+  errorCode: number;
+  rip: number;
+  cr2: number;
+  message: string;
+}
+
+export class Cpu {
+  readonly mem: PhysicalMemory;
+  ports: PortBus;
+  readonly id: number;
+
+  // General registers as halves; RIP as a linear address.
+  readonly lo = new Int32Array(16);
+  readonly hi = new Int32Array(16);
+  rip = 0;
+  nextRip = 0;
+  /** High half of the last 64-bit operand read (readE/readG/readReg/read64). */
+  h = 0;
+
+  // Lazy arithmetic flags (flags.ts) and the other RFLAGS bits.
+  fop = F_EAGER;
+  fsize = 4;
+  fa = 0; fah = 0; fb = 0; fbh = 0; fr = 0; frh = 0; fcin = 0;
+  fe = 0;
+  /** RFLAGS bits other than the six arithmetic ones; bit 1 always set. */
+  rfl = 2;
+
+  // Segments: selectors for all six, bases that matter in 64-bit mode (FS, GS), CPL.
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = [0, 0, 0, 0, 0, 0];
+  cpl = 0;
+  kernelGsBase = 0;
+
+  cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_NE | CR0_WP;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = CR4_PAE;
+  cr8 = 0;
+  efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE;
+  xcr0 = 1;
+  readonly dr = [0, 0, 0, 0, 0xffff0ff0, 0x400, 0xffff0ff0, 0x400];
+  gdtBase = 0; gdtLimit = 0;
+  idtBase = 0; idtLimit = 0;
+  ldtSel = 0; ldtBase = 0; ldtLimit = 0;
+  trSel = 0; trBase = 0; trLimit = 0;
+  /** MSRs without a dedicated field: index -> [lo, hi]. */
+  readonly msrs = new Map<number, [number, number]>();
+  /** x87/SSE/AVX state as the bytes of an XSAVE area (legacy region, header, YMM_Hi128). */
+  readonly xstate = new Uint8Array(1024);
+
+  // Time and accounting.
+  cycles = 0;
+  instructions = 0;
+  tscOffset = 0;
+
+  // Events.
+  halted = false;
+  shutdown: ShutdownReason | null = null;
+  /** STI/MOV SS shadow: interrupts are not recognised before the next instruction ends. */
+  interruptShadow = false;
+  stopRequested = false;
+
+  readonly tlb = new Tlb();
+  /** Decoded instructions per physical page. */
+  private readonly icache = new Map<number, (Insn | undefined)[]>();
+  private fetchVpn = NaN;
+  private fetchPage: (Insn | undefined)[] | null = null;
+  private fetchPa = 0;
+  private readonly fetchBuf = new Uint8Array(15);
+
+  constructor(mem: PhysicalMemory, ports: PortBus, id = 0) {
+    this.mem = mem;
+    this.ports = ports;
+    this.id = id;
+    const prev = mem.onCodeWrite;
+    mem.onCodeWrite = (page) => {
+      prev(page);
+      this.icache.delete(page);
+      if (this.fetchPage && this.fetchPa >>> PAGE_SHIFT === page) this.fetchVpn = NaN;
+    };
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  /** Reads a register of `size` bytes; low 32 bits returned, high half in this.h. */
+  readReg(size: number, r: number): number {
+    this.h = 0;
+    switch (size) {
+      case 1: return r < 16 ? this.lo[r] & 0xff : (this.lo[r - 16] >> 8) & 0xff;
+      case 2: return this.lo[r] & 0xffff;
+      case 4: return this.lo[r];
+      default: this.h = this.hi[r]; return this.lo[r];
+    }
+  }
+
+  /** Writes a register with x86-64 rules: 32-bit writes zero the high half, 8/16 merge. */
+  writeReg(size: number, r: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1:
+        if (r < 16) this.lo[r] = (this.lo[r] & ~0xff) | (lo & 0xff);
+        else this.lo[r - 16] = (this.lo[r - 16] & ~0xff00) | ((lo & 0xff) << 8);
+        return;
+      case 2: this.lo[r] = (this.lo[r] & ~0xffff) | (lo & 0xffff); return;
+      case 4: this.lo[r] = lo; this.hi[r] = 0; return;
+      default: this.lo[r] = lo; this.hi[r] = hi;
+    }
+  }
+
+  /** A 64-bit register as a number (exact below 2^53; for addresses and small values). */
+  reg64(r: number): number {
+    return this.hi[r] * 4294967296 + (this.lo[r] >>> 0);
+  }
+  setReg64(r: number, v: number): void {
+    this.lo[r] = v % 4294967296 | 0;
+    this.hi[r] = Math.floor(v / 4294967296) | 0;
+  }
+
+  // ---------------------------------------------------------------- RFLAGS
+
+  get rflags(): number {
+    return (this.rfl & ~ARITH) | arithFlags(this) | 2;
+  }
+  set rflags(v: number) {
+    const changed = (this.rfl ^ v) & AC;
+    setArithFlags(this, v);
+    this.rfl = (v & WRITABLE & ~ARITH) | 2;
+    if (changed) this.tlb.flushAll(); // SMAP checks depend on AC
+  }
+  get interruptsEnabled(): boolean {
+    return (this.rfl & IF) !== 0;
+  }
+  get df(): boolean {
+    return (this.rfl & DF) !== 0;
+  }
+
+  // ---------------------------------------------------------------- operands
+
+  /**
+   * The effective address of i's memory operand as exact 64-bit halves (low returned,
+   * high in this.h), without segment base: what LEA produces.
+   */
+  eaHalves(i: Insn): number {
+    let lo = i.disp, hi = i.disp >> 31;
+    if (i.base !== NO_REG) {
+      let blo: number, bhi: number;
+      if (i.base === REG_RIP) {
+        const r = this.nextRip;
+        blo = r % 4294967296 | 0;
+        bhi = Math.floor(r / 4294967296) | 0;
+      } else {
+        blo = this.lo[i.base];
+        bhi = this.hi[i.base];
+      }
+      const sum = (blo >>> 0) + (lo >>> 0);
+      lo = sum | 0;
+      hi = (bhi + hi + (sum > 0xffffffff ? 1 : 0)) | 0;
+    }
+    if (i.index !== NO_REG) {
+      const s = i.scale;
+      // index * scale as halves: the low product is below 2^35, exact.
+      const prod = (this.lo[i.index] >>> 0) * s;
+      const phi = (Math.imul(this.hi[i.index], s) + Math.floor(prod / 4294967296)) | 0;
+      const sum = (lo >>> 0) + (prod % 4294967296);
+      lo = sum | 0;
+      hi = (hi + phi + (sum > 0xffffffff ? 1 : 0)) | 0;
+    }
+    this.h = i.addrsize === 4 ? 0 : hi;
+    return i.addrsize === 4 ? lo >>> 0 : lo;
+  }
+
+  /**
+   * Linear address of i's memory operand, with an FS/GS base. A non-canonical value may
+   * not be exact as a number, but it stays non-canonical, so it still faults.
+   */
+  ea(i: Insn): number {
+    const lo = this.eaHalves(i);
+    const la = this.h * 4294967296 + (lo >>> 0);
+    return i.seg >= 0 ? this.addSegBase(la, i.seg) : la;
+  }
+
+  private addSegBase(la: number, seg: number): number {
+    // 64-bit wraparound, then back to the signed canonical form if it is canonical.
+    let v = la + this.segBase[seg];
+    if (v >= 9223372036854775808) v -= 18446744073709551616;
+    else if (v < -9223372036854775808) v += 18446744073709551616;
+    return v;
+  }
+
+  /** Reads the E operand (register or memory); high half in this.h. */
+  readE(i: Insn): number {
+    if (i.rm !== NO_REG) return this.readReg(i.opsize, i.rm);
+    return this.readMem(this.ea(i), i.opsize);
+  }
+
+  /** Reads the E operand at a size other than the operand size (MOVZX, MOVSX). */
+  readESized(i: Insn, size: number): number {
+    if (i.rm !== NO_REG) return this.readReg(size, i.rm);
+    return this.readMem(this.ea(i), size);
+  }
+
+  /** Writes the E operand. For a memory operand, re-computes the address (no state changed since). */
+  writeE(i: Insn, lo: number, hi: number): void {
+    if (i.rm !== NO_REG) this.writeReg(i.opsize, i.rm, lo, hi);
+    else this.writeMem(this.ea(i), i.opsize, lo, hi);
+  }
+
+  /** Reads E for a read-modify-write: a memory operand is checked for writing first. */
+  readEForWrite(i: Insn): number {
+    if (i.rm !== NO_REG) return this.readReg(i.opsize, i.rm);
+    const la = this.ea(i);
+    this.checkWrite(la, i.opsize);
+    return this.readMem(la, i.opsize);
+  }
+
+  readG(i: Insn): number {
+    return this.readReg(i.opsize, i.reg);
+  }
+  writeG(i: Insn, lo: number, hi: number): void {
+    this.writeReg(i.opsize, i.reg, lo, hi);
+  }
+
+  // ---------------------------------------------------------------- linear memory
+
+  isCanonical(la: number): boolean {
+    return la >= -140737488355328 && la < 140737488355328;
+  }
+
+  /** Faults for a non-canonical address: #SS for stack references, else #GP(0). */
+  private checkCanonical(la: number, stack = false): void {
+    if (!this.isCanonical(la)) throw new CpuFault(stack ? SS_VEC : GP, 0);
+  }
+
+  /** Translates a linear address for `acc` (ACC_READ/WRITE/EXEC) at the current CPL. */
+  translate(la: number, acc: number, user = this.cpl === 3): number {
+    const t = this.tlb;
+    const vpn = Math.floor(la / 4096);
+    const slot = vpn & t.mask;
+    const need = user ? acc << 3 : acc;
+    if (t.vpn[slot] === vpn && (t.perm[slot] & need) !== 0) return t.pa[slot] + (la & 0xfff);
+    this.checkCanonical(la);
+    return translate(this, la, acc, user);
+  }
+
+  readMem(la: number, size: number): number {
+    this.h = 0;
+    const off = la & 0xfff;
+    if (off + size > 4096) return this.readSplit(la, size);
+    const pa = this.translate(la, ACC_READ);
+    switch (size) {
+      case 1: return this.mem.read8(pa);
+      case 2: return this.mem.read16(pa);
+      case 4: return this.mem.read32(pa);
+      default: {
+        const lo = this.mem.read32(pa);
+        this.h = this.mem.read32(pa + 4);
+        return lo;
+      }
+    }
+  }
+
+  writeMem(la: number, size: number, lo: number, hi: number): void {
+    const off = la & 0xfff;
+    if (off + size > 4096) return this.writeSplit(la, size, lo, hi);
+    const pa = this.translate(la, ACC_WRITE);
+    switch (size) {
+      case 1: this.mem.write8(pa, lo); return;
+      case 2: this.mem.write16(pa, lo); return;
+      case 4: this.mem.write32(pa, lo); return;
+      default: this.mem.write32(pa, lo); this.mem.write32(pa + 4, hi);
+    }
+  }
+
+  /** Faults now if any byte of [la, la+size) is not writable, so a later write cannot. */
+  checkWrite(la: number, size: number): void {
+    this.translate(la, ACC_WRITE);
+    if ((la & 0xfff) + size > 4096) this.translate(la + size - 1, ACC_WRITE);
+  }
+
+  private readSplit(la: number, size: number): number {
+    // Both pages are translated before any byte is read, so a fault leaves nothing behind.
+    const pa0 = this.translate(la, ACC_READ);
+    const first = 4096 - (la & 0xfff);
+    const pa1 = this.translate(la + first, ACC_READ);
+    let lo = 0, hi = 0;
+    for (let k = 0; k < size; k++) {
+      const b = k < first ? this.mem.read8(pa0 + k) : this.mem.read8(pa1 + k - first);
+      if (k < 4) lo |= b << (8 * k);
+      else hi |= b << (8 * (k - 4));
+    }
+    this.h = hi;
+    return lo;
+  }
+
+  private writeSplit(la: number, size: number, lo: number, hi: number): void {
+    const pa0 = this.translate(la, ACC_WRITE);
+    const first = 4096 - (la & 0xfff);
+    const pa1 = this.translate(la + first, ACC_WRITE);
+    for (let k = 0; k < size; k++) {
+      const b = (k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4))) & 0xff;
+      if (k < first) this.mem.write8(pa0 + k, b);
+      else this.mem.write8(pa1 + k - first, b);
+    }
+  }
+
+  read64(la: number): number {
+    return this.readMem(la, 8);
+  }
+
+  // ---------------------------------------------------------------- stack
+
+  push(size: number, lo: number, hi: number): void {
+    const sp = this.reg64(RSP) - size;
+    this.checkCanonical(sp, true);
+    this.writeMem(sp, size, lo, hi);
+    this.setReg64(RSP, sp);
+  }
+
+  /** Pops `size` bytes; returns the low half, high half in this.h. */
+  pop(size: number): number {
+    const sp = this.reg64(RSP);
+    this.checkCanonical(sp, true);
+    const v = this.readMem(sp, size);
+    const h = this.h;
+    this.setReg64(RSP, sp + size);
+    this.h = h;
+    return v;
+  }
+
+  /** A near branch: the target must be canonical (else #GP(0) at the branch). */
+  jumpTo(target: number): void {
+    if (!this.isCanonical(target)) throw new CpuFault(GP, 0);
+    this.nextRip = target;
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  undefinedOpcode(_why?: string): never {
+    throw new CpuFault(UD);
+  }
+  generalProtection(code: number): never {
+    throw new CpuFault(GP, code);
+  }
+  requirePrivilege(): void {
+    if (this.cpl !== 0) throw new CpuFault(GP, 0);
+  }
+
+  // ---------------------------------------------------------------- TLB and caches
+
+  /** CR3 load: non-global translations go. */
+  flushTlb(global: boolean): void {
+    if (global) this.tlb.flushAll();
+    else this.tlb.flushNonGlobal();
+    this.fetchVpn = NaN;
+  }
+  invlpg(la: number): void {
+    this.tlb.flushPage(Math.floor(la / 4096));
+    this.fetchVpn = NaN;
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  private fetch(): Insn {
+    const rip = this.rip;
+    const vpn = Math.floor(rip / 4096);
+    const off = rip & 0xfff;
+    if (vpn !== this.fetchVpn) {
+      this.checkCanonical(rip);
+      const pa = this.translate(rip - off, ACC_EXEC);
+      this.fetchPa = pa;
+      const ppn = pa / 4096;
+      let page = this.icache.get(ppn);
+      if (!page) {
+        page = new Array(4096);
+        if (this.mem.isRam(pa, 4096)) {
+          this.icache.set(ppn, page);
+          this.mem.codePage[ppn] = 1;
+        }
+      }
+      this.fetchPage = page;
+      this.fetchVpn = vpn;
+    }
+    const cached = this.fetchPage![off];
+    if (cached !== undefined) return cached;
+    const ins = this.decodeAt(rip, this.fetchPa + off, off);
+    if (off + ins.len <= 4096 && this.mem.isRam(this.fetchPa)) this.fetchPage![off] = ins;
+    return ins;
+  }
+
+  private decodeAt(rip: number, pa: number, off: number): Insn {
+    const avail = Math.min(15, 4096 - off);
+    if (this.mem.isRam(pa, avail)) {
+      try {
+        return decode(this.mem.bytes, pa, pa + avail);
+      } catch (e) {
+        if (!(e instanceof NeedMoreBytes)) throw e;
+      }
+    }
+    // The instruction crosses into the next page (or sits in MMIO): gather 15 bytes,
+    // translating the second page only because the instruction really reaches it.
+    const buf = this.fetchBuf;
+    for (let k = 0; k < avail; k++) buf[k] = this.mem.read8(pa + k);
+    let n = avail;
+    try {
+      return decode(buf, 0, n);
+    } catch (e) {
+      if (!(e instanceof NeedMoreBytes)) throw e;
+    }
+    if (n < 15) {
+      const pa2 = this.translate(rip + avail, ACC_EXEC);
+      for (; n < 15; n++) buf[n] = this.mem.read8(pa2 + n - avail);
+    }
+    try {
+      return decode(buf, 0, 15);
+    } catch (e) {
+      if (!(e instanceof NeedMoreBytes)) throw e;
+      throw new CpuFault(GP, 0);
+    }
+  }
+
+  /** Executes one instruction (or delivers the fault it raises). */
+  step(): Stop {
+    return this.run(1);
+  }
+
+  /**
+   * Runs up to `budget` instructions. Returns early when the processor halts, shuts
+   * down, or a hook sets stopRequested. Never throws for anything the guest does.
+   */
+  run(budget: number): Stop {
+    if (this.shutdown) return Stop.Shutdown;
+    this.stopRequested = false;
+    let left = budget;
+    while (left > 0) {
+      if (this.halted) return Stop.Halted;
+      try {
+        while (left > 0) {
+          const ins = this.fetch();
+          this.nextRip = this.rip + ins.len;
+          ins.exec(this, ins);
+          this.rip = this.nextRip;
+          this.cycles += ins.cost;
+          this.instructions++;
+          left--;
+          if (this.stopRequested || this.halted) break;
+        }
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        left--;
+        this.fault(e);
+      }
+      if (this.shutdown) return Stop.Shutdown;
+      if (this.stopRequested) return Stop.Requested;
+    }
+    return this.halted ? Stop.Halted : Stop.Budget;
+  }
+
+  /** Delivers an exception raised by the instruction at this.rip. */
+  fault(f: CpuFault): void {
+    this.instructions++;
+    this.cycles += 1;
+    deliverEvent(this, f.vector, f.errorCode, "fault");
+  }
+
+  /** Stops the processor for good (a triple fault), keeping the first fault for the report. */
+  triple(reason: ShutdownReason): void {
+    if (!this.shutdown) this.shutdown = reason;
+  }
+
+  // Convenience for tests and loaders.
+  get rsp(): number {
+    return this.reg64(RSP);
+  }
+  set rsp(v: number) {
+    this.setReg64(RSP, v);
+  }
+  static readonly traceFlags = { IF, TF, RF };
+}

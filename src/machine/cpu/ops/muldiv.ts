@@ -1,0 +1,3 @@
+import type { Handler } from "./index.ts";
+
+export const muldiv: Record<string, Handler> = {};

@@ -1,0 +1,3 @@
+import type { Handler } from "./index.ts";
+
+export const system: Record<string, Handler> = {};

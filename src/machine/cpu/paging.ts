@@ -1,0 +1,169 @@
+// 4-level paging (IA-32e): the page walk, its faults, accessed/dirty updates, and the TLB.
+//
+// The TLB is a direct-mapped software cache of 4 KB translations. Each entry keeps the
+// rights the walk found, already combined with CR0.WP, CR4.SMEP/SMAP, EFER.NXE and
+// RFLAGS.AC, as six bits (read/write/execute for supervisor, then for user), so the
+// hot path is one compare and one mask. Write rights are granted only once the leaf's
+// dirty bit is set, so the first write through a clean entry walks again and sets D,
+// as hardware does. Like a real TLB it may hold stale entries: software must INVLPG or
+// reload CR3 after changing a paging structure.
+
+import type { Cpu } from "./cpu.ts";
+import { CpuFault, PF_VEC, CR0_PG, CR0_WP, CR4_SMEP, CR4_SMAP, CR4_PGE, EFER_NXE } from "./cpu.ts";
+import { AC } from "./flags.ts";
+
+export const ACC_READ = 1, ACC_WRITE = 2, ACC_EXEC = 4;
+const SUP_ALL = 7;
+
+/** Page-fault error code bits. */
+export const PFE_P = 1, PFE_W = 2, PFE_U = 4, PFE_RSVD = 8, PFE_I = 16;
+
+/** Physical-address width the processor reports in CPUID 0x80000008. */
+export const MAXPHYADDR = 46;
+
+const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100;
+/** Bits 51:MAXPHYADDR of an entry's high half are reserved. */
+const HI_RESERVED = ((1 << (52 - 32)) - 1) & ~((1 << (MAXPHYADDR - 32)) - 1);
+const ADDR_HI_MASK = (1 << (MAXPHYADDR - 32)) - 1;
+
+export class Tlb {
+  static readonly SIZE = 4096;
+  readonly mask = Tlb.SIZE - 1;
+  readonly vpn = new Float64Array(Tlb.SIZE).fill(NaN);
+  readonly pa = new Float64Array(Tlb.SIZE);
+  readonly perm = new Uint8Array(Tlb.SIZE);
+  readonly global = new Uint8Array(Tlb.SIZE);
+  /** For entries cut from a 2 MB or 1 GB page: the first 4 KB page number of that page. */
+  readonly large = new Float64Array(Tlb.SIZE).fill(NaN);
+  private largeCount = 0;
+
+  fill(vpn: number, pa: number, perm: number, global: boolean, largeBase: number): void {
+    const s = vpn & this.mask;
+    this.vpn[s] = vpn;
+    this.pa[s] = pa;
+    this.perm[s] = perm;
+    this.global[s] = global ? 1 : 0;
+    this.large[s] = largeBase;
+    if (largeBase === largeBase) this.largeCount++;
+  }
+
+  flushAll(): void {
+    this.vpn.fill(NaN);
+    this.large.fill(NaN);
+    this.largeCount = 0;
+  }
+
+  flushNonGlobal(): void {
+    for (let s = 0; s < Tlb.SIZE; s++) if (this.global[s] === 0) this.vpn[s] = NaN;
+  }
+
+  /** INVLPG: the translation of this page, including a large page that covers it. */
+  flushPage(vpn: number): void {
+    const s = vpn & this.mask;
+    if (this.vpn[s] === vpn) this.vpn[s] = NaN;
+    if (this.largeCount === 0) return;
+    const base2m = Math.floor(vpn / 512) * 512, base1g = Math.floor(vpn / 262144) * 262144;
+    for (let k = 0; k < Tlb.SIZE; k++) {
+      const l = this.large[k];
+      if (l === base2m || l === base1g) this.vpn[k] = NaN;
+    }
+  }
+
+  /** Number of valid entries (for tests and statistics). */
+  get valid(): number {
+    let n = 0;
+    for (let s = 0; s < Tlb.SIZE; s++) if (this.vpn[s] === this.vpn[s]) n++;
+    return n;
+  }
+}
+
+function pageFault(cpu: Cpu, la: number, code: number): never {
+  cpu.cr2 = la;
+  throw new CpuFault(PF_VEC, code);
+}
+
+/**
+ * Walks the paging structures for `la`, checks rights, sets A/D bits, fills the TLB and
+ * returns the physical address. Faults with #PF (error code per the SDM, CR2 = la).
+ */
+export function translate(cpu: Cpu, la: number, acc: number, user: boolean): number {
+  const vpn = Math.floor(la / 4096);
+  if ((cpu.cr0 & CR0_PG) === 0) {
+    cpu.tlb.fill(vpn, vpn * 4096, 0x3f, false, NaN);
+    return la;
+  }
+  const mem = cpu.mem;
+  const nxe = (cpu.efer & EFER_NXE) !== 0;
+  const fetchBit = acc === ACC_EXEC && (nxe || (cpu.cr4 & CR4_SMEP) !== 0) ? PFE_I : 0;
+  const errBase = (acc === ACC_WRITE ? PFE_W : 0) | (user ? PFE_U : 0) | fetchBit;
+
+  let table = cpu.cr3 - (cpu.cr3 % 4096);
+  table = table % 2 ** MAXPHYADDR;
+  let rw = 1, us = 1, nx = 0;
+  const entries: number[] = [];
+  let leafLo = 0, leafAddr = 0, shift = 39;
+  for (;; shift -= 9) {
+    const idx = Math.floor(la / 2 ** shift) & 511;
+    const ea = table + idx * 8;
+    const lo = mem.read32(ea), hi = mem.read32(ea + 4);
+    if ((lo & PTE_P) === 0) pageFault(cpu, la, errBase);
+    const ps = shift !== 12 && (lo & PTE_PS) !== 0;
+    let reserved = (hi & HI_RESERVED) !== 0 || (!nxe && hi < 0);
+    if (ps && shift === 39) reserved = true;
+    if (ps) {
+      // Large-page frames must be aligned: bits shift-1:13 of the address are reserved.
+      const lowMask = (2 ** shift - 1) & ~0x1fff;
+      if ((lo & lowMask) !== 0) reserved = true;
+    }
+    if (reserved) pageFault(cpu, la, errBase | PFE_P | PFE_RSVD);
+    rw &= (lo >> 1) & 1;
+    us &= (lo >> 2) & 1;
+    nx |= hi >>> 31;
+    entries.push(ea);
+    const frame = (hi & ADDR_HI_MASK) * 4294967296 + ((lo & ~0xfff) >>> 0);
+    if (shift === 12 || ps) {
+      leafLo = lo;
+      leafAddr = ea;
+      table = frame - (frame % 2 ** shift); // a large page's bit 12 is PAT, not address
+      break;
+    }
+    table = frame;
+  }
+  if (!nxe) nx = 0;
+
+  // Rights of this translation for each kind of access.
+  const wp = (cpu.cr0 & CR0_WP) !== 0;
+  const smap = (cpu.cr4 & CR4_SMAP) !== 0 && (cpu.rfl & AC) === 0;
+  const smep = (cpu.cr4 & CR4_SMEP) !== 0;
+  let sup = SUP_ALL;
+  if (!rw && wp) sup &= ~ACC_WRITE;
+  if (nx || (us && smep)) sup &= ~ACC_EXEC;
+  if (us && smap) sup &= ~(ACC_READ | ACC_WRITE);
+  let usr = 0;
+  if (us) usr = ACC_READ | (rw ? ACC_WRITE : 0) | (nx ? 0 : ACC_EXEC);
+  const allowed = user ? usr : sup;
+  if ((allowed & acc) === 0) pageFault(cpu, la, errBase | PFE_P);
+
+  // Accessed on every level, dirty on the leaf for a write.
+  for (const ea of entries) {
+    const lo = mem.read32(ea);
+    if ((lo & PTE_A) === 0) mem.write32(ea, lo | PTE_A);
+  }
+  let dirty = (leafLo & PTE_D) !== 0;
+  if (acc === ACC_WRITE && !dirty) {
+    mem.write32(leafAddr, mem.read32(leafAddr) | PTE_D);
+    dirty = true;
+  }
+  if (!dirty) {
+    sup &= ~ACC_WRITE;
+    usr &= ~ACC_WRITE;
+  }
+
+  const pageSize = 2 ** shift;
+  const offsetInPage = la - Math.floor(la / pageSize) * pageSize;
+  const pa4k = table + (offsetInPage - (offsetInPage % 4096));
+  const largeBase = shift === 12 ? NaN : Math.floor(vpn / (pageSize / 4096)) * (pageSize / 4096);
+  const global = (leafLo & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
+  cpu.tlb.fill(vpn, pa4k, sup | (usr << 3), global, largeBase);
+  return pa4k + (la & 0xfff);
+}

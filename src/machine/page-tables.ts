@@ -1,0 +1,72 @@
+// Builds 4-level page tables in guest physical memory: what firmware, a loader or the
+// kernel writes before (or while) the CPU walks them. Tables come from a page allocator
+// the caller supplies, so the same builder serves the bare-program loader and the kernel.
+
+import type { PhysicalMemory } from "./memory.ts";
+
+export interface PageFlags {
+  write?: boolean;
+  user?: boolean;
+  exec?: boolean;
+  global?: boolean;
+}
+
+export const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_PWT = 8, PTE_PCD = 0x10, PTE_A = 0x20, PTE_D = 0x40;
+export const PTE_PS = 0x80, PTE_G = 0x100;
+/** Bit 63 (no-execute), as a bit of an entry's high half. */
+export const PTE_NX_HI = 0x80000000;
+
+const SHIFTS = [39, 30, 21, 12];
+
+export class PageTableBuilder {
+  readonly root: number;
+
+  constructor(
+    private readonly mem: PhysicalMemory,
+    private readonly allocPage: () => number,
+  ) {
+    this.root = this.newTable();
+  }
+
+  private newTable(): number {
+    const pa = this.allocPage();
+    this.mem.load(pa, new Uint8Array(4096));
+    return pa;
+  }
+
+  /**
+   * Maps [va, va+size) to [pa, pa+size) with pages of `pageSize` (4 KB, 2 MB or 1 GB).
+   * Intermediate entries are permissive (present, writable, user); the leaf decides.
+   */
+  map(va: number, pa: number, size: number, flags: PageFlags, pageSize = 4096): void {
+    if (va % pageSize !== 0 || pa % pageSize !== 0 || size % pageSize !== 0) {
+      throw new Error(`map: 0x${va.toString(16)} -> 0x${pa.toString(16)} (+0x${size.toString(16)}) is not aligned to 0x${pageSize.toString(16)}`);
+    }
+    const leafShift = Math.log2(pageSize);
+    for (let off = 0; off < size; off += pageSize) this.mapOne(va + off, pa + off, flags, leafShift);
+  }
+
+  private mapOne(va: number, pa: number, flags: PageFlags, leafShift: number): void {
+    let table = this.root;
+    for (const shift of SHIFTS) {
+      const entry = table + (Math.floor(va / 2 ** shift) & 511) * 8;
+      if (shift === leafShift) {
+        let lo = PTE_P | (flags.write ? PTE_RW : 0) | (flags.user ? PTE_US : 0) | (flags.global ? PTE_G : 0);
+        if (shift !== 12) lo |= PTE_PS;
+        lo = (lo | (pa % 4294967296)) >>> 0;
+        const hi = Math.floor(pa / 4294967296) | (flags.exec ? 0 : PTE_NX_HI);
+        this.mem.write64(entry, lo | 0, hi | 0);
+        return;
+      }
+      let lo = this.mem.read32(entry);
+      if ((lo & PTE_P) === 0) {
+        const next = this.newTable();
+        this.mem.write64(entry, next | PTE_P | PTE_RW | PTE_US, 0);
+        lo = next;
+      } else if ((lo & PTE_PS) !== 0) {
+        throw new Error(`map: 0x${va.toString(16)} falls inside an existing large page`);
+      }
+      table = (this.mem.read32(entry + 4) & 0xfffff) * 4294967296 + ((lo & ~0xfff) >>> 0);
+    }
+  }
+}
