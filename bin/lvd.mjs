@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-console.log("hello from lvd", process.argv.slice(2));
+// The lvd command: runs the TypeScript CLI through tsx's loader (no build step).
+import { register } from "tsx/esm/api";
+
+register();
+await import("../src/cli/main.ts");

@@ -124,7 +124,7 @@ function sizeLetter(spec: string): string {
 
 function operandSize(entry: TableEntry, rexW: boolean, o16: boolean): number {
   if (entry.size === "f64") return 8;
-  if (entry.size === "d64") return o16 ? 2 : 8;
+  if (entry.size === "d64") return o16 && !rexW ? 2 : 8; // REX.W wins over 66
   let letter = "v";
   for (const spec of entry.operands.split(",")) {
     if (/^[EGZAMRXYO]/.test(spec) && sizeLetter(spec)) {
@@ -224,7 +224,8 @@ export function decode(buf: Uint8Array, start: number, end: number): Insn {
   }
   if (needsModrm) {
     i.reg = digit | rexR;
-    if (mod === 3) {
+    // MOV to/from CR and DR ignore ModRM.mod: r/m always names a register (SDM).
+    if (mod === 3 || (cand.mod === "" && /(^|,)[CD]q/.test(entry.operands))) {
       i.rm = (modrm & 7) | rexB;
     } else {
       const rm = modrm & 7;

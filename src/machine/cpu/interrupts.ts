@@ -46,7 +46,7 @@ function toLinear(lo: number, hi: number): number {
   return (hi | 0) * 4294967296 + (lo >>> 0);
 }
 
-function deliverOnce(cpu: Cpu, vector: number, errorCode: number, kind: EventKind): void {
+function deliverOnce(cpu: Cpu, vector: number, errorCode: number, kind: EventKind, returnRip: number): void {
   const idtErr = vector * 8 + 2 + (kind === "external" || kind === "nmi" ? 1 : 0);
   if (vector * 16 + 15 > cpu.idtLimit) throw new CpuFault(GP, idtErr);
   const g = cpu.idtBase + vector * 16;
@@ -79,7 +79,7 @@ function deliverOnce(cpu: Cpu, vector: number, errorCode: number, kind: EventKin
   sp = pushSup(cpu, sp, oldRsp % 4294967296 | 0, Math.floor(oldRsp / 4294967296));
   sp = pushSup(cpu, sp, flags, 0);
   sp = pushSup(cpu, sp, cpu.segSel[CS], 0);
-  sp = pushSup(cpu, sp, cpu.rip % 4294967296 | 0, Math.floor(cpu.rip / 4294967296));
+  sp = pushSup(cpu, sp, returnRip % 4294967296 | 0, Math.floor(returnRip / 4294967296));
   if (errorCode >= 0) sp = pushSup(cpu, sp, errorCode, 0);
 
   if (newCpl < cpu.cpl) cpu.segSel[SS] = newCpl; // a null SS with RPL = new CPL
@@ -92,6 +92,7 @@ function deliverOnce(cpu: Cpu, vector: number, errorCode: number, kind: EventKin
   if (type === 0xe) rfl &= ~IF;
   cpu.rfl = rfl;
   cpu.interruptShadow = false;
+  cpu.refetch(); // the CPL may have changed: execute rights of the fetch page are checked again
 }
 
 /** Exceptions that push an error code. */
@@ -99,16 +100,24 @@ export function hasErrorCode(vector: number): boolean {
   return vector === 8 || (vector >= 10 && vector <= 14) || vector === 17 || vector === 21 || vector === 29 || vector === 30;
 }
 
+interface Origin {
+  vector: number;
+  errorCode: number;
+  rip: number;
+  cr2: number;
+}
+
 /**
- * Delivers an event at cpu.rip (the faulting instruction for faults, the next one for
- * traps and software interrupts). A fault during delivery becomes a double fault when
- * the SDM says so; a fault while delivering a double fault shuts the processor down.
+ * Delivers an event. cpu.rip is the instruction it belongs to; the frame returns to
+ * `returnRip` (that instruction for faults, the next one for traps and INT n). A fault
+ * during delivery is reported at cpu.rip and becomes a double fault when the SDM says
+ * so; a fault while delivering a double fault shuts the processor down.
  */
-export function deliverEvent(cpu: Cpu, vector: number, errorCode: number, kind: EventKind, first?: { vector: number; errorCode: number; rip: number; cr2: number }): void {
+export function deliverEvent(cpu: Cpu, vector: number, errorCode: number, kind: EventKind, returnRip = cpu.rip, first?: Origin): void {
   const origin = first ?? { vector, errorCode, rip: cpu.rip, cr2: cpu.cr2 };
   cpu.halted = false;
   try {
-    deliverOnce(cpu, vector, kind === "fault" && !hasErrorCode(vector) ? -1 : errorCode, kind);
+    deliverOnce(cpu, vector, kind === "fault" && !hasErrorCode(vector) ? -1 : errorCode, kind, returnRip);
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     const second = e.vector;
@@ -123,8 +132,8 @@ export function deliverEvent(cpu: Cpu, vector: number, errorCode: number, kind: 
     }
     const benignFirst = !CONTRIBUTORY.has(vector) && vector !== PF_VEC;
     const df = !benignFirst && (CONTRIBUTORY.has(second) || (vector === PF_VEC && second === PF_VEC));
-    if (df) deliverEvent(cpu, DF_VEC, 0, "fault", origin);
-    else deliverEvent(cpu, second, e.errorCode, "fault", origin);
+    if (df) deliverEvent(cpu, DF_VEC, 0, "fault", cpu.rip, origin);
+    else deliverEvent(cpu, second, e.errorCode, "fault", cpu.rip, origin);
   }
 }
 

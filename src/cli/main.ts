@@ -1,0 +1,39 @@
+// The lvd command line. Each command lives in its own file; this one wires them up and
+// turns errors into a message and a non-zero exit status.
+
+import { Command, InvalidArgumentError } from "commander";
+import { runBare } from "./run-bare.ts";
+import { CompileError } from "./compile.ts";
+import { ElfError } from "../machine/elf.ts";
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`'${v}' is not a positive integer`);
+  return n;
+}
+
+const program = new Command()
+  .name("lvd")
+  .description("Lightweight Virtualized Domains on an emulated x86-64 computer with VT-x")
+  .showHelpAfterError();
+
+program
+  .command("run-bare")
+  .description("compile (if .c) and run a freestanding program's lvd_main on one vCPU; port 0xE9 output goes to stdout, the return value becomes the exit status")
+  .argument("<program>", "a C file or an ELF relocatable object (.o)")
+  .option("-O, --opt <level>", "gcc optimisation level for .c files (0, 1, 2, 3, s)", "2")
+  .option("--stats", "print instructions executed, modeled cycles, host seconds and MIPS to stderr", false)
+  .option("--max-instructions <n>", "stop after this many instructions", positiveInt, 20_000_000_000)
+  .action((file: string, o: { opt: string; stats: boolean; maxInstructions: number }) => {
+    if (!/^(0|1|2|3|s|fast|g)$/.test(o.opt)) throw new InvalidArgumentError(`-O${o.opt} is not a gcc optimisation level`);
+    process.exitCode = runBare(file, { ...o, opt: "O" + o.opt });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CompileError || e instanceof ElfError || e instanceof InvalidArgumentError || e instanceof Error) {
+    process.stderr.write(`lvd: ${e.message}\n`);
+    process.exitCode = 1;
+  } else throw e;
+}
