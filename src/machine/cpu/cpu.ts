@@ -82,6 +82,11 @@ export class Cpu {
   nextRip = 0;
   /** High half of the last 64-bit operand read (readE/readG/readReg/read64). */
   h = 0;
+  /**
+   * The last address ea() formed through SS (base RSP or RBP, no FS/GS override), so that
+   * translate() raises #SS(0) rather than #GP(0) when it is non-canonical (SDM vol. 3A 6.15).
+   */
+  private stackLa = NaN;
 
   // Lazy arithmetic flags (flags.ts) and the other RFLAGS bits.
   fop = F_EAGER;
@@ -138,6 +143,10 @@ export class Cpu {
     this.mem = mem;
     this.ports = ports;
     this.id = id;
+    // x87/SSE control at their FNINIT/reset values: FCW 037FH, MXCSR 1F80H; MXCSR_MASK
+    // (FFFFH: DAZ supported) is the constant FXSAVE/XSAVE report.
+    this.xstate.set([0x7f, 0x03], 0);
+    this.xstate.set([0x80, 0x1f, 0, 0, 0xff, 0xff, 0, 0], 24);
     const prev = mem.onCodeWrite;
     mem.onCodeWrite = (page) => {
       prev(page);
@@ -241,6 +250,8 @@ export class Cpu {
   ea(i: Insn): number {
     const lo = this.eaHalves(i);
     const la = this.h * 4294967296 + (lo >>> 0);
+    // Based on RSP or RBP (without FS/GS), the reference is through SS: #SS(0) if non-canonical.
+    this.stackLa = i.seg < 0 && (i.base === RSP || i.base === RBP) ? la : NaN;
     return i.seg >= 0 ? this.addSegBase(la, i.seg) : la;
   }
 
@@ -303,7 +314,7 @@ export class Cpu {
     const slot = vpn & t.mask;
     const need = user ? acc << 3 : acc;
     if (t.vpn[slot] === vpn && (t.perm[slot] & need) !== 0) return t.pa[slot] + (la & 0xfff);
-    this.checkCanonical(la);
+    if (!this.isCanonical(la)) throw new CpuFault(la === this.stackLa ? SS_VEC : GP, 0);
     return translate(this, la, acc, user);
   }
 
@@ -339,7 +350,7 @@ export class Cpu {
   /** Faults now if any byte of [la, la+size) is not writable, so a later write cannot. */
   checkWrite(la: number, size: number): void {
     this.translate(la, ACC_WRITE);
-    if ((la & 0xfff) + size > 4096) this.translate(la + size - 1, ACC_WRITE);
+    if ((la & 0xfff) + size > 4096) this.translate(la + 4096 - (la & 0xfff), ACC_WRITE); // CR2 = first byte on the second page
   }
 
   private readSplit(la: number, size: number): number {
@@ -422,6 +433,13 @@ export class Cpu {
     this.tlb.flushPage(Math.floor(la / 4096));
     this.fetchVpn = NaN;
   }
+  /**
+   * Forgets the code page whose execute right fetch() last checked: call after a CPL
+   * change (IRET, SYSCALL, SYSRET, event delivery), since that right depends on the CPL.
+   */
+  refetch(): void {
+    this.fetchVpn = NaN;
+  }
 
   // ---------------------------------------------------------------- execution
 
@@ -431,7 +449,7 @@ export class Cpu {
     const off = rip & 0xfff;
     if (vpn !== this.fetchVpn) {
       this.checkCanonical(rip);
-      const pa = this.translate(rip - off, ACC_EXEC);
+      const pa = this.translate(rip, ACC_EXEC) - off; // CR2 of a fetch fault is RIP itself
       this.fetchPa = pa;
       const ppn = pa / 4096;
       let page = this.icache.get(ppn);
@@ -522,6 +540,7 @@ export class Cpu {
 
   /** Delivers an exception raised by the instruction at this.rip. */
   fault(f: CpuFault): void {
+    this.stackLa = NaN;
     this.instructions++;
     this.cycles += 1;
     deliverEvent(this, f.vector, f.errorCode, "fault");
