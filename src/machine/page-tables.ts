@@ -42,6 +42,9 @@ export class PageTableBuilder {
     if (va % pageSize !== 0 || pa % pageSize !== 0 || size % pageSize !== 0) {
       throw new Error(`map: 0x${va.toString(16)} -> 0x${pa.toString(16)} (+0x${size.toString(16)}) is not aligned to 0x${pageSize.toString(16)}`);
     }
+    if (pageSize !== 4096 && pageSize !== 0x200000 && pageSize !== 0x40000000) {
+      throw new Error(`map: page size 0x${pageSize.toString(16)} is not 4 KB, 2 MB or 1 GB`);
+    }
     const leafShift = Math.log2(pageSize);
     for (let off = 0; off < size; off += pageSize) this.mapOne(va + off, pa + off, flags, leafShift);
   }
@@ -61,8 +64,8 @@ export class PageTableBuilder {
       let lo = this.mem.read32(entry);
       if ((lo & PTE_P) === 0) {
         const next = this.newTable();
-        this.mem.write64(entry, next | PTE_P | PTE_RW | PTE_US, 0);
-        lo = next;
+        lo = (next % 4294967296) | PTE_P | PTE_RW | PTE_US;
+        this.mem.write64(entry, lo, Math.floor(next / 4294967296));
       } else if ((lo & PTE_PS) !== 0) {
         throw new Error(`map: 0x${va.toString(16)} falls inside an existing large page`);
       }

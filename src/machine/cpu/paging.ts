@@ -6,10 +6,12 @@
 // hot path is one compare and one mask. Write rights are granted only once the leaf's
 // dirty bit is set, so the first write through a clean entry walks again and sets D,
 // as hardware does. Like a real TLB it may hold stale entries: software must INVLPG or
-// reload CR3 after changing a paging structure.
+// reload CR3 after changing a paging structure. Because the rights are precombined,
+// the emulator itself must drop the whole TLB whenever one of the bits they depend on
+// changes: the RFLAGS setter does it for AC, controlRegistersWritten() for the others.
 
 import type { Cpu } from "./cpu.ts";
-import { CpuFault, PF_VEC, CR0_PG, CR0_WP, CR4_SMEP, CR4_SMAP, CR4_PGE, EFER_NXE } from "./cpu.ts";
+import { CpuFault, PF_VEC, CR0_PG, CR0_WP, CR4_PAE, CR4_PCIDE, CR4_SMEP, CR4_SMAP, CR4_PGE, EFER_NXE } from "./cpu.ts";
 import { AC } from "./flags.ts";
 
 export const ACC_READ = 1, ACC_WRITE = 2, ACC_EXEC = 4;
@@ -77,9 +79,34 @@ export class Tlb {
   }
 }
 
+/**
+ * Raises #PF. As the SDM requires (4.10.4.1), a page fault also invalidates the TLB
+ * entries for the faulting page, including every slice of a large page that covers it,
+ * so a stale translation cannot outlive the fault it explains (and a "spurious" fault
+ * happens at most once per page).
+ */
 function pageFault(cpu: Cpu, la: number, code: number): never {
+  cpu.invlpg(la);
   cpu.cr2 = la;
   throw new CpuFault(PF_VEC, code);
+}
+
+/**
+ * Call after a write to CR0, CR4 or EFER (MOV to CR0/CR4, LMSW, WRMSR, VM entry/exit)
+ * with the old values. The TLB keeps rights already combined with CR0.WP, CR4.SMEP/SMAP
+ * and EFER.NXE, while hardware applies those to its cached entries at the time of each
+ * access (changing WP, for one, invalidates nothing architecturally), so every change
+ * of them must drop the whole TLB, global entries included, or stale rights would be
+ * used.
+ */
+export function controlRegistersWritten(cpu: Cpu, oldCr0: number, oldCr4: number, oldEfer = cpu.efer): void {
+  // The masks are built here, not at module level: cpu.ts and this module import each
+  // other, so cpu.ts's constants are not yet initialised while this module loads.
+  const cr0Bits = CR0_PG | CR0_WP;
+  const cr4Bits = CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP;
+  if (((oldCr0 ^ cpu.cr0) & cr0Bits) !== 0 || ((oldCr4 ^ cpu.cr4) & cr4Bits) !== 0 || ((oldEfer ^ cpu.efer) & EFER_NXE) !== 0) {
+    cpu.flushTlb(true);
+  }
 }
 
 /**
