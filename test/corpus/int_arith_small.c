@@ -135,7 +135,7 @@ int lvd_main(void)
     lvd_puts(" us*us="); lvd_put_u64((unsigned long)us * us);
     lvd_puts(" -1<(u8)1: "); lvd_put_u64(-1 < (unsigned char)1);
     volatile int minus_one = -1;
-    lvd_puts(" -1<1u: "); lvd_put_u64((unsigned long)(minus_one < 1u));
+    lvd_puts(" (unsigned)-1<1u: "); lvd_put_u64((unsigned long)((unsigned int)minus_one < 1u));
     lvd_putc('\n');
 
     unsigned char bytes[64];

@@ -58,7 +58,7 @@ function encodeExample(opcode: string, operands: string): Uint8Array {
   const ops = operands === "" ? [] : operands.split(",");
   if (rest?.startsWith("/")) out.push((rest[2] === "m" ? 0x00 : 0xc0) | (Number(rest[1]) << 3));
   else if (rest) out.push(parseInt(rest, 16));
-  else if (/(^|,)[EGMRCDS]/.test(operands)) out.push(ops.some((o) => o[0] === "M") ? 0x00 : 0xc0);
+  else if (/(^|,)([EGMRS]|[CD][a-z])/.test(operands)) out.push(ops.some((o) => o[0] === "M") ? 0x00 : 0xc0);
   for (const o of ops) {
     if (o[0] === "I" || o[0] === "J") {
       const n = o === "Ib" || o === "Jb" ? 1 : o === "Iw" ? 2 : 4;

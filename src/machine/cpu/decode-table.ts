@@ -268,18 +268,22 @@ const rows: TableEntry[] = [
   { opcode: "0F 1B", mnemonic: "nop", operands: "Ev", exec: "nop" },
   { opcode: "0F 1C", mnemonic: "nop", operands: "Ev", exec: "nop" },
   { opcode: "0F 1D", mnemonic: "nop", operands: "Ev", exec: "nop" },
+  // Prefetch hints: memory forms prefetch (a no-op here), register forms and /4-/7 are hint NOPs.
   { opcode: "0F 18 /0m", mnemonic: "prefetchnta", operands: "Mb", exec: "nop" },
   { opcode: "0F 18 /1m", mnemonic: "prefetcht0", operands: "Mb", exec: "nop" },
   { opcode: "0F 18 /2m", mnemonic: "prefetcht1", operands: "Mb", exec: "nop" },
   { opcode: "0F 18 /3m", mnemonic: "prefetcht2", operands: "Mb", exec: "nop" },
+  { opcode: "0F 18", mnemonic: "nop", operands: "Ev", exec: "nop" },
   { opcode: "0F 0D /1m", mnemonic: "prefetchw", operands: "Mb", exec: "nop" },
+  { opcode: "0F 0D", mnemonic: "nop", operands: "Ev", exec: "nop" },
   { opcode: "F3 0F 1E FA", mnemonic: "endbr64", operands: "", exec: "nop" },
   { opcode: "F3 90", mnemonic: "pause", operands: "", exec: "pause" },
   { opcode: "9B", mnemonic: "fwait", operands: "", exec: "nop" },
-  { opcode: "0F AE E8", mnemonic: "lfence", operands: "", exec: "nop", cls: "fence" },
-  { opcode: "0F AE F0", mnemonic: "mfence", operands: "", exec: "nop", cls: "fence" },
-  { opcode: "0F AE F8", mnemonic: "sfence", operands: "", exec: "nop", cls: "fence" },
-  { opcode: "0F AE /7m", mnemonic: "clflush", operands: "Mb", exec: "nop" },
+  // Fences: any register form of 0F AE /5, /6, /7 (objdump prints only E8, F0, F8).
+  { opcode: "0F AE /5r", mnemonic: "lfence", operands: "", exec: "nop", cls: "fence" },
+  { opcode: "0F AE /6r", mnemonic: "mfence", operands: "", exec: "nop", cls: "fence" },
+  { opcode: "0F AE /7r", mnemonic: "sfence", operands: "", exec: "nop", cls: "fence" },
+  { opcode: "0F AE /7m", mnemonic: "clflush", operands: "Mb", exec: "clflush" },
   { opcode: "0F 0B", mnemonic: "ud2", operands: "", exec: "ud" },
 
   // Traps and interrupts

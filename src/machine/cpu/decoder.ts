@@ -94,7 +94,10 @@ function compile(): void {
       digit = parseInt(rest[1], 10);
       mod = (rest[2] ?? "") as Candidate["mod"];
     } else if (rest) modrm = parseInt(rest, 16);
-    const needsModrm = modrm >= 0 || digit >= 0 || /(^|,)[EGMRCDS]/.test(entry.operands);
+    // ModRM operands: E G M R S, and C/D (control/debug registers: "Cq", "Dq"; not CL or DX).
+    const needsModrm = modrm >= 0 || digit >= 0 || /(^|,)([EGMRS]|[CD][a-z])/.test(entry.operands);
+    // An M operand is memory-only (LEA r, r is #UD) even without a "/dm" opcode suffix.
+    if (mod === "" && /(^|,)M/.test(entry.operands)) mod = "m";
     const handler = HANDLERS[entry.exec] ?? missing(entry.exec);
     const exec: Handler = entry.priv
       ? (cpu, i) => {
@@ -165,12 +168,13 @@ export function decode(buf: Uint8Array, start: number, end: number): Insn {
     else if (b === 0xf2 || b === 0xf3) rep = b;
     else if (b === 0x64 || b === 0x65) seg = b - 0x60;
     else if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) { /* null segments in 64-bit mode */ }
-    else break;
-    rex = 0; // a legacy prefix after REX cancels it
-  }
-  if ((b & 0xf0) === 0x40) {
-    rex = b;
-    b = next();
+    else if ((b & 0xf0) === 0x40) {
+      // REX counts only right before the opcode: a later prefix (legacy or another REX)
+      // makes the CPU ignore it (SDM vol. 2A, 2.2.1).
+      rex = b;
+      continue;
+    } else break;
+    rex = 0;
   }
   let map = 0;
   if (b === 0x0f) {
@@ -202,7 +206,9 @@ export function decode(buf: Uint8Array, start: number, end: number): Insn {
   const entry = cand.entry;
   if (cand.prefix === 0x66) o16 = false;
   else if (cand.prefix !== 0) rep = 0;
-  if (lock && !(entry.lock && mod !== 3)) return invalid(p - start);
+  // LOCK on an instruction that does not allow it is #UD, but only once the instruction
+  // is known to fit 15 bytes: the length limit (#GP) is checked first.
+  const badLock = lock && !(entry.lock && mod !== 3);
 
   const i = new Insn(cand.exec);
   i.entry = entry;
@@ -285,6 +291,7 @@ export function decode(buf: Uint8Array, start: number, end: number): Insn {
   }
   i.len = p - start;
   if (i.len > 15) return finishTooLong(i.len);
+  if (badLock) return invalid(i.len);
   return i;
 }
 

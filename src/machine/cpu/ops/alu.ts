@@ -6,7 +6,7 @@
 import type { Cpu } from "../cpu.ts";
 import { RAX, RCX, RDX, RBX, GP } from "../cpu.ts";
 import { CpuFault } from "../cpu.ts";
-import type { Insn } from "../decoder.ts";
+import { NO_REG, type Insn } from "../decoder.ts";
 import { ADD, OR, ADC, SBB, AND, SUB, XOR, CMP } from "../decode-table.ts";
 import {
   record, getCF, condition, setArithFlags, arithFlags,
@@ -77,6 +77,11 @@ export function aluOp(c: Cpu, op: number, size: number, a: number, ah: number, b
   return r;
 }
 
+/** High half of the immediate: its sign extension for 64-bit operands, else 0 (values are truncated). */
+function immediateHigh(i: Insn): number {
+  return i.opsize === 8 ? i.immHi : 0;
+}
+
 function immediate(i: Insn): number {
   return trunc(i.opsize, i.immLo);
 }
@@ -100,14 +105,14 @@ const aluGE: Handler = (c, i) => {
 
 const aluAI: Handler = (c, i) => {
   const a = c.readReg(i.opsize, RAX);
-  const r = aluOp(c, i.sub, i.opsize, a, c.h, immediate(i), i.immHi);
+  const r = aluOp(c, i.sub, i.opsize, a, c.h, immediate(i), immediateHigh(i));
   if (i.sub !== CMP) c.writeReg(i.opsize, RAX, r, c.h);
 };
 
 const aluEI: Handler = (c, i) => {
   const op = i.sub;
   const a = op === CMP ? c.readE(i) : c.readEForWrite(i);
-  const r = aluOp(c, op, i.opsize, a, c.h, immediate(i), i.immHi);
+  const r = aluOp(c, op, i.opsize, a, c.h, immediate(i), immediateHigh(i));
   if (op !== CMP) c.writeE(i, r, c.h);
 };
 
@@ -123,11 +128,11 @@ const testEG: Handler = (c, i) => {
 };
 const testAI: Handler = (c, i) => {
   const a = c.readReg(i.opsize, RAX);
-  test(c, i.opsize, a, c.h, immediate(i), i.immHi);
+  test(c, i.opsize, a, c.h, immediate(i), immediateHigh(i));
 };
 const testEI: Handler = (c, i) => {
   const a = c.readE(i);
-  test(c, i.opsize, a, c.h, immediate(i), i.immHi);
+  test(c, i.opsize, a, c.h, immediate(i), immediateHigh(i));
 };
 
 const not: Handler = (c, i) => {
@@ -166,18 +171,20 @@ const cmpxchg: Handler = (c, i) => {
     const src = c.readG(i);
     c.writeE(i, src, c.h);
   } else {
-    // The destination is written back unchanged (a locked cycle always writes).
-    c.writeE(i, dest, desth);
+    // A memory destination is written back unchanged (a locked cycle always writes); a
+    // register destination is not written at all, so a 32-bit one keeps its high half.
+    if (i.rm === NO_REG) c.writeE(i, dest, desth);
     c.writeReg(size, RAX, dest, desth);
   }
 };
 
 /** CMPXCHG8B m64, or CMPXCHG16B m128 with REX.W (which must be 16-byte aligned). */
 const cmpxchg8b: Handler = (c, i) => {
-  const la = c.ea(i);
+  const low = c.eaHalves(i) + (i.seg >= 0 ? c.segBase[i.seg] & 15 : 0); // exact low bits
+  const la = c.ea(i); // (a non-canonical la is not exact as a number)
   const wide = i.rexW;
   const n = wide ? 16 : 8;
-  if (wide && la % 16 !== 0) throw new CpuFault(GP, 0);
+  if (wide && (low & 15) !== 0) throw new CpuFault(GP, 0);
   c.checkWrite(la, n);
   const half = n / 2;
   const m0 = c.readMem(la, half), m0h = c.h;
@@ -205,8 +212,15 @@ const xadd: Handler = (c, i) => {
   const src = c.readG(i);
   const r = aluOp(c, ADD, i.opsize, dest, desth, src, c.h);
   const rh = c.h;
-  c.writeG(i, dest, desth);
-  c.writeE(i, r, rh);
+  if (i.rm === NO_REG) {
+    // Memory first: writeE recomputes the address, and the G register may be part of it.
+    c.writeE(i, r, rh);
+    c.writeG(i, dest, desth);
+  } else {
+    // XADD r, r with the same register keeps the sum (DEST is written last).
+    c.writeG(i, dest, desth);
+    c.writeE(i, r, rh);
+  }
 };
 
 /** CMC, CLC, STC, CLD, STD. */

@@ -7,6 +7,7 @@ import type { Cpu } from "../cpu.ts";
 import type { Handler } from "./index.ts";
 import { trunc } from "./alu.ts";
 import { loadSegment } from "./segments.ts";
+import { ACC_READ } from "../paging.ts";
 
 const movEG: Handler = (c, i) => {
   const v = c.readG(i);
@@ -37,7 +38,8 @@ const movOA: Handler = (c, i) => {
 const movzx: Handler = (c, i) => c.writeG(i, c.readESized(i, i.sub), 0);
 
 const movsx: Handler = (c, i) => {
-  const v = c.readESized(i, i.sub);
+  // MOVSXD with a 16-bit operand size is MOVSXD r16, r/m16: it reads a word (SDM).
+  const v = c.readESized(i, Math.min(i.sub, i.opsize));
   const s = i.sub === 1 ? (v << 24) >> 24 : i.sub === 2 ? (v << 16) >> 16 : v;
   c.writeG(i, trunc(i.opsize, s), s >> 31);
 };
@@ -80,32 +82,42 @@ const bswap: Handler = (c, i) => {
   }
 };
 
+/** XLAT: AL = [rBX + AL], the sum wrapping at the address size (exact: computed in halves). */
 const xlat: Handler = (c, i) => {
-  let la = c.reg64(RBX) + (c.lo[RAX] & 0xff);
-  if (i.addrsize === 4) la = la % 4294967296;
+  const sum = (c.lo[RBX] >>> 0) + (c.lo[RAX] & 0xff);
+  let la: number;
+  if (i.addrsize === 4) la = sum % 4294967296;
+  else la = ((c.hi[RBX] + (sum > 0xffffffff ? 1 : 0)) | 0) * 4294967296 + (sum % 4294967296);
   if (i.seg >= 0) la += c.segBase[i.seg];
   c.writeReg(1, RAX, c.readMem(la, 1), 0);
 };
 
+// The Sreg field is ModRM.reg without REX.R (which the CPU ignores here); 6 and 7 are #UD.
 const movFromSeg: Handler = (c, i) => {
-  if (i.reg > 5) c.undefinedOpcode();
-  const sel = c.segSel[i.reg];
+  const seg = i.reg & 7;
+  if (seg > 5) c.undefinedOpcode();
+  const sel = c.segSel[seg];
   if (i.rm >= 0) c.writeReg(i.opsize === 2 ? 2 : 4, i.rm, sel, 0);
   else c.writeMem(c.ea(i), 2, sel, 0);
 };
 
 const movToSeg: Handler = (c, i) => {
-  if (i.reg > 5 || i.reg === CS) c.undefinedOpcode();
+  const seg = i.reg & 7;
+  if (seg > 5 || seg === CS) c.undefinedOpcode();
   const sel = i.rm >= 0 ? c.readReg(2, i.rm) : c.readMem(c.ea(i), 2);
-  loadSegment(c, i.reg, sel);
-  if (i.reg === SS) c.interruptShadow = true;
+  loadSegment(c, seg, sel);
+  if (seg === SS) c.interruptShadow = true;
 };
 
 const nop: Handler = () => {};
+/** CLFLUSH: no cache to flush, but it checks and faults like a byte load (SDM). */
+const clflush: Handler = (c, i) => {
+  c.translate(c.ea(i), ACC_READ);
+};
 const pause: Handler = () => {};
 const ud: Handler = (c) => c.undefinedOpcode();
 
 export const move: Record<string, Handler> = {
   movEG, movGE, movEI, movZI, movAO, movOA, movzx, movsx, lea, xchgEG, xchgZA, bswap, xlat,
-  movFromSeg, movToSeg, nop, pause, ud,
+  movFromSeg, movToSeg, nop, clflush, pause, ud,
 };
