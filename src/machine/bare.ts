@@ -107,7 +107,7 @@ export class BareMachine {
     cpu.segSel[SS] = cpu.segSel[DS] = cpu.segSel[ES] = 0x10;
     cpu.rip = entry;
     cpu.setReg64(RSP, STACK_TOP - 8);
-    cpu.writeMem(STACK_TOP - 8, 8, STUB_VA % 4294967296 | 0, Math.floor(STUB_VA / 4294967296) | 0);
+    cpu.writeMem(STACK_TOP - 8, 8, STUB_VA | 0, Math.floor(STUB_VA / 4294967296) | 0);
     this.ports.onExit = () => (cpu.stopRequested = true);
   }
 

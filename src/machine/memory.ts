@@ -101,7 +101,7 @@ export class PhysicalMemory {
     return (this.read32(pa) >>> 0) + (this.read32(pa + 4) >>> 0) * 4294967296;
   }
   writeU64(pa: number, v: number): void {
-    this.write64(pa, v % 4294967296 | 0, Math.floor(v / 4294967296) | 0);
+    this.write64(pa, v | 0, Math.floor(v / 4294967296) | 0);
   }
 
   /** Copies bytes into RAM (loaders, DMA). */

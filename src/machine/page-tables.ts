@@ -56,7 +56,7 @@ export class PageTableBuilder {
       if (shift === leafShift) {
         let lo = PTE_P | (flags.write ? PTE_RW : 0) | (flags.user ? PTE_US : 0) | (flags.global ? PTE_G : 0);
         if (shift !== 12) lo |= PTE_PS;
-        lo = (lo | (pa % 4294967296)) >>> 0;
+        lo = (lo | pa) >>> 0;
         const hi = Math.floor(pa / 4294967296) | (flags.exec ? 0 : PTE_NX_HI);
         this.mem.write64(entry, lo | 0, hi | 0);
         return;
@@ -64,7 +64,7 @@ export class PageTableBuilder {
       let lo = this.mem.read32(entry);
       if ((lo & PTE_P) === 0) {
         const next = this.newTable();
-        lo = (next % 4294967296) | PTE_P | PTE_RW | PTE_US;
+        lo = (next | 0) | PTE_P | PTE_RW | PTE_US;
         this.mem.write64(entry, lo, Math.floor(next / 4294967296));
       } else if ((lo & PTE_PS) !== 0) {
         throw new Error(`map: 0x${va.toString(16)} falls inside an existing large page`);

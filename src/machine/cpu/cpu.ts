@@ -14,11 +14,12 @@
 // run loop and delivered through the IDT, so instructions are precise. Nothing a guest
 // does can throw a JavaScript error out of run().
 
-import { PhysicalMemory, PAGE_SHIFT } from "../memory.ts";
+import { PhysicalMemory } from "../memory.ts";
 import { decode, Insn, NeedMoreBytes, NO_REG, REG_RIP } from "./decoder.ts";
 import { arithFlags, setArithFlags, ARITH, WRITABLE, IF, TF, RF, F_EAGER, AC, DF } from "./flags.ts";
 import { Tlb, ACC_READ, ACC_WRITE, ACC_EXEC, translate } from "./paging.ts";
 import { deliverEvent } from "./interrupts.ts";
+import { Block, MAX_LENGTH, continuesBlock, runBlock, completedBefore, cyclesBefore } from "./blocks.ts";
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
@@ -132,12 +133,15 @@ export class Cpu {
   stopRequested = false;
 
   readonly tlb = new Tlb();
-  /** Decoded instructions per physical page. */
-  private readonly icache = new Map<number, (Insn | undefined)[]>();
-  private fetchVpn = NaN;
-  private fetchPage: (Insn | undefined)[] | null = null;
+  /** Decoded blocks per physical page, indexed by the offset of their first instruction. */
+  private readonly icache = new Map<number, (Block | undefined)[]>();
+  /** Linear address of the page fetch() last translated (NaN: translate again). */
+  private fetchBase = NaN;
+  private fetchPage: (Block | undefined)[] = [];
   private fetchPa = 0;
   private readonly fetchBuf = new Uint8Array(15);
+  /** Set when any decoded code page is written; a running block stops (blocks.ts). */
+  codeWritten = false;
 
   constructor(mem: PhysicalMemory, ports: PortBus, id = 0) {
     this.mem = mem;
@@ -151,7 +155,8 @@ export class Cpu {
     mem.onCodeWrite = (page) => {
       prev(page);
       this.icache.delete(page);
-      if (this.fetchPage && this.fetchPa >>> PAGE_SHIFT === page) this.fetchVpn = NaN;
+      this.codeWritten = true;
+      if (this.fetchPa / 4096 === page) this.fetchBase = NaN;
     };
   }
 
@@ -186,7 +191,7 @@ export class Cpu {
     return this.hi[r] * 4294967296 + (this.lo[r] >>> 0);
   }
   setReg64(r: number, v: number): void {
-    this.lo[r] = v % 4294967296 | 0;
+    this.lo[r] = v | 0;
     this.hi[r] = Math.floor(v / 4294967296) | 0;
   }
 
@@ -220,7 +225,7 @@ export class Cpu {
       let blo: number, bhi: number;
       if (i.base === REG_RIP) {
         const r = this.nextRip;
-        blo = r % 4294967296 | 0;
+        blo = r | 0;
         bhi = Math.floor(r / 4294967296) | 0;
       } else {
         blo = this.lo[i.base];
@@ -235,7 +240,7 @@ export class Cpu {
       // index * scale as halves: the low product is below 2^35, exact.
       const prod = (this.lo[i.index] >>> 0) * s;
       const phi = (Math.imul(this.hi[i.index], s) + Math.floor(prod / 4294967296)) | 0;
-      const sum = (lo >>> 0) + (prod % 4294967296);
+      const sum = (lo >>> 0) + (prod >>> 0);
       lo = sum | 0;
       hi = (hi + phi + (sum > 0xffffffff ? 1 : 0)) | 0;
     }
@@ -427,28 +432,29 @@ export class Cpu {
   flushTlb(global: boolean): void {
     if (global) this.tlb.flushAll();
     else this.tlb.flushNonGlobal();
-    this.fetchVpn = NaN;
+    this.fetchBase = NaN;
   }
   invlpg(la: number): void {
     this.tlb.flushPage(Math.floor(la / 4096));
-    this.fetchVpn = NaN;
+    this.fetchBase = NaN;
   }
   /**
    * Forgets the code page whose execute right fetch() last checked: call after a CPL
    * change (IRET, SYSCALL, SYSRET, event delivery), since that right depends on the CPL.
    */
   refetch(): void {
-    this.fetchVpn = NaN;
+    this.fetchBase = NaN;
   }
 
   // ---------------------------------------------------------------- execution
 
-  private fetch(): Insn {
+  /** The block at RIP: from the current fetch page, else after translating RIP's page. */
+  private fetchBlock(): Block {
     const rip = this.rip;
-    const vpn = Math.floor(rip / 4096);
-    const off = rip & 0xfff;
-    if (vpn !== this.fetchVpn) {
+    let off = rip - this.fetchBase;
+    if (!(off >= 0 && off < 4096)) {
       this.checkCanonical(rip);
+      off = rip & 0xfff;
       const pa = this.translate(rip, ACC_EXEC) - off; // CR2 of a fetch fault is RIP itself
       this.fetchPa = pa;
       const ppn = pa / 4096;
@@ -461,13 +467,29 @@ export class Cpu {
         }
       }
       this.fetchPage = page;
-      this.fetchVpn = vpn;
+      this.fetchBase = rip - off;
     }
-    const cached = this.fetchPage![off];
-    if (cached !== undefined) return cached;
-    const ins = this.decodeAt(rip, this.fetchPa + off, off);
-    if (off + ins.len <= 4096 && this.mem.isRam(this.fetchPa)) this.fetchPage![off] = ins;
-    return ins;
+    return this.fetchPage[off] ?? this.buildBlock(rip, off);
+  }
+
+  /** Decodes a block starting at `rip` (page offset `off`) and caches it when it lies in the page. */
+  private buildBlock(rip: number, off: number): Block {
+    const insns: Insn[] = [];
+    let at = off;
+    for (;;) {
+      const ins = this.decodeAt(rip + (at - off), this.fetchPa + at, at);
+      if (at + ins.len > 4096) {
+        // The instruction crosses into the next page: it runs alone and is not cached.
+        if (insns.length === 0) return new Block([ins]);
+        break;
+      }
+      insns.push(ins);
+      at += ins.len;
+      if (!continuesBlock(ins) || insns.length >= MAX_LENGTH || at >= 4096) break;
+    }
+    const block = new Block(insns);
+    if (this.mem.isRam(this.fetchPa)) this.fetchPage[off] = block;
+    return block;
   }
 
   private decodeAt(rip: number, pa: number, off: number): Insn {
@@ -509,6 +531,8 @@ export class Cpu {
   /**
    * Runs up to `budget` instructions. Returns early when the processor halts, shuts
    * down, or a hook sets stopRequested. Never throws for anything the guest does.
+   * Whole blocks run when they fit in what is left of the budget; otherwise one
+   * instruction at a time, so the count is exact.
    */
   run(budget: number): Stop {
     if (this.shutdown) return Stop.Shutdown;
@@ -516,19 +540,37 @@ export class Cpu {
     let left = budget;
     while (left > 0) {
       if (this.halted) return Stop.Halted;
+      let block: Block | null = null;
+      let start = 0;
       try {
         while (left > 0) {
-          const ins = this.fetch();
-          this.nextRip = this.rip + ins.len;
-          ins.exec(this, ins);
-          this.rip = this.nextRip;
-          this.cycles += ins.cost;
-          this.instructions++;
-          left--;
+          start = this.rip;
+          block = null;
+          block = this.fetchBlock();
+          let n: number;
+          if (block.insns.length <= left) {
+            n = runBlock(this, block);
+          } else {
+            const i = block.insns[0];
+            this.nextRip = start + i.len;
+            i.exec(this, i);
+            this.rip = this.nextRip;
+            this.cycles += i.cost;
+            n = 1;
+          }
+          this.instructions += n;
+          left -= n;
           if (this.stopRequested || this.halted) break;
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
+        if (block) {
+          // The block's instructions before the faulting one completed.
+          const k = completedBefore(block, start, this.rip);
+          this.instructions += k;
+          this.cycles += cyclesBefore(block, k);
+          left -= k;
+        }
         left--;
         this.fault(e);
       }

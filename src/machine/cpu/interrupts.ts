@@ -70,16 +70,16 @@ function deliverOnce(cpu: Cpu, vector: number, errorCode: number, kind: EventKin
   else if (newCpl < cpu.cpl) sp = readSup64(cpu, cpu.trBase + 4 + newCpl * 8);
   else sp = cpu.reg64(RSP);
   if ((ist !== 0 || newCpl < cpu.cpl) && cpu.trLimit < 0x67) throw new CpuFault(TS, cpu.trSel & ~3);
-  sp -= sp % 16 >= 0 ? sp % 16 : 16 + (sp % 16);
+  sp -= sp & 15; // align down: & sees the two's-complement low bits
 
   const oldSs = cpu.segSel[SS];
   const oldRsp = cpu.reg64(RSP);
   const flags = cpu.rflags;
   sp = pushSup(cpu, sp, oldSs, 0);
-  sp = pushSup(cpu, sp, oldRsp % 4294967296 | 0, Math.floor(oldRsp / 4294967296));
+  sp = pushSup(cpu, sp, oldRsp | 0, Math.floor(oldRsp / 4294967296));
   sp = pushSup(cpu, sp, flags, 0);
   sp = pushSup(cpu, sp, cpu.segSel[CS], 0);
-  sp = pushSup(cpu, sp, returnRip % 4294967296 | 0, Math.floor(returnRip / 4294967296));
+  sp = pushSup(cpu, sp, returnRip | 0, Math.floor(returnRip / 4294967296));
   if (errorCode >= 0) sp = pushSup(cpu, sp, errorCode, 0);
 
   if (newCpl < cpu.cpl) cpu.segSel[SS] = newCpl; // a null SS with RPL = new CPL

@@ -24,7 +24,7 @@ const jmpE: Handler = (c, i) => {
 
 function pushReturn(c: Cpu): void {
   const r = c.nextRip;
-  c.push(8, r % 4294967296 | 0, Math.floor(r / 4294967296) | 0);
+  c.push(8, r | 0, Math.floor(r / 4294967296) | 0);
 }
 const callJ: Handler = (c, i) => {
   const target = c.nextRip + i.immLo;
@@ -134,10 +134,10 @@ const enter: Handler = (c, i) => {
       const v = c.readMem(bp, size);
       c.push(size, v, c.h);
     }
-    if (level > 0) c.push(size, frame % 4294967296 | 0, Math.floor(frame / 4294967296) | 0);
+    if (level > 0) c.push(size, frame | 0, Math.floor(frame / 4294967296) | 0);
     const newSp = c.reg64(RSP) - (i.immLo & 0xffff);
     c.writeMem(newSp, 1, c.readMem(newSp, 1), 0); // the new stack top must be writable
-    c.writeReg(size, RBP, frame % 4294967296 | 0, Math.floor(frame / 4294967296) | 0);
+    c.writeReg(size, RBP, frame | 0, Math.floor(frame / 4294967296) | 0);
     c.setReg64(RSP, newSp);
   } catch (e) {
     c.setReg64(RSP, oldSp);

@@ -86,8 +86,8 @@ const bswap: Handler = (c, i) => {
 const xlat: Handler = (c, i) => {
   const sum = (c.lo[RBX] >>> 0) + (c.lo[RAX] & 0xff);
   let la: number;
-  if (i.addrsize === 4) la = sum % 4294967296;
-  else la = ((c.hi[RBX] + (sum > 0xffffffff ? 1 : 0)) | 0) * 4294967296 + (sum % 4294967296);
+  if (i.addrsize === 4) la = sum >>> 0;
+  else la = ((c.hi[RBX] + (sum > 0xffffffff ? 1 : 0)) | 0) * 4294967296 + (sum >>> 0);
   if (i.seg >= 0) la += c.segBase[i.seg];
   c.writeReg(1, RAX, c.readMem(la, 1), 0);
 };

@@ -17,7 +17,7 @@ export function unsigned64(lo: number, hi: number): number {
 
 /** Low half (int32) of a number holding a 64-bit value (signed or unsigned form). */
 export function loOf(v: number): number {
-  return v % 4294967296 | 0;
+  return v | 0;
 }
 /** High half (int32) of a number holding a 64-bit value (signed or unsigned form). */
 export function hiOf(v: number): number {

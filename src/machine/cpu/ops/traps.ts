@@ -162,7 +162,7 @@ const syscall: Handler = (c) => {
   const sel = starHi & 0xffff;
   const next = c.nextRip;
   const flags = c.rflags;
-  c.writeReg(8, RCX, next % 4294967296 | 0, Math.floor(next / 4294967296) | 0);
+  c.writeReg(8, RCX, next | 0, Math.floor(next / 4294967296) | 0);
   c.writeReg(8, R11, flags, 0);
   c.rflags = flags & ~fmask & ~RF;
   c.segSel[CS] = sel & 0xfffc;
