@@ -133,10 +133,10 @@ describe("4.7 page-fault error code and CR2 for not-present entries", () => {
         const s = machine();
         const va = L1G * 3 + T + 0x5678; // PML4[3], PDPT[1]: every level private to this test
         mapPage(s, va - 0x678, USER_RWX);
-        expect(s.cpu.translate(va, a.acc, a.user)).toBeGreaterThan(0);
+        expect(s.cpu.translateAs(va, a.acc, a.user)).toBeGreaterThan(0);
         setLo(s, entryPa(s, va, level), 0, PTE_P);
         s.cpu.flushTlb(true);
-        expect(fault(s, () => s.cpu.translate(va, a.acc, a.user))).toEqual(pf(a.code, va));
+        expect(fault(s, () => s.cpu.translateAs(va, a.acc, a.user))).toEqual(pf(a.code, va));
       });
     }
   }
@@ -188,8 +188,8 @@ describe("4.6 access rights: R/W, U/S and CR0.WP", () => {
   it("user-mode write to a read-only page faults with P|W|U", () => {
     const s = machine();
     mapPage(s, T, { user: true });
-    expect(s.cpu.translate(T + 8, ACC_READ, true)).toBeGreaterThan(0);
-    expect(fault(s, () => s.cpu.translate(T + 8, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 8));
+    expect(s.cpu.translateAs(T + 8, ACC_READ, true)).toBeGreaterThan(0);
+    expect(fault(s, () => s.cpu.translateAs(T + 8, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 8));
   });
 
   it("user-mode write to a read-only page faults with P|W|U through an instruction at CPL 3", () => {
@@ -206,10 +206,10 @@ describe("4.6 access rights: R/W, U/S and CR0.WP", () => {
   it("user-mode access to a supervisor page faults with P|U (read) and P|W|U (write)", () => {
     const s = machine();
     mapPage(s, T, { write: true });
-    expect(fault(s, () => s.cpu.translate(T, ACC_READ, true))).toEqual(pf(PFE_P | PFE_U, T));
-    expect(fault(s, () => s.cpu.translate(T, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T));
-    expect(fault(s, () => s.cpu.translate(T, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, T));
-    expect(s.cpu.translate(T, ACC_WRITE, false)).toBeGreaterThan(0);
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_READ, true))).toEqual(pf(PFE_P | PFE_U, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, T));
+    expect(s.cpu.translateAs(T, ACC_WRITE, false)).toBeGreaterThan(0);
   });
 
   for (const level of [PML4E, PDPTE, PDE]) {
@@ -218,8 +218,8 @@ describe("4.6 access rights: R/W, U/S and CR0.WP", () => {
       const va = L1G * 5 + T;
       mapPage(s, va, USER_RWX);
       setLo(s, entryPa(s, va, level), 0, PTE_US);
-      expect(fault(s, () => s.cpu.translate(va, ACC_READ, true))).toEqual(pf(PFE_P | PFE_U, va));
-      expect(s.cpu.translate(va, ACC_READ, false)).toBeGreaterThan(0);
+      expect(fault(s, () => s.cpu.translateAs(va, ACC_READ, true))).toEqual(pf(PFE_P | PFE_U, va));
+      expect(s.cpu.translateAs(va, ACC_READ, false)).toBeGreaterThan(0);
     });
 
     it(`R/W=0 in the ${LEVEL_NAMES[level]} makes the page read-only even though the PTE says writable`, () => {
@@ -227,9 +227,9 @@ describe("4.6 access rights: R/W, U/S and CR0.WP", () => {
       const va = L1G * 5 + T;
       mapPage(s, va, USER_RWX);
       setLo(s, entryPa(s, va, level), 0, PTE_RW);
-      expect(s.cpu.translate(va, ACC_READ, true)).toBeGreaterThan(0);
-      expect(fault(s, () => s.cpu.translate(va, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, va));
-      expect(fault(s, () => s.cpu.translate(va, ACC_WRITE, false))).toEqual(pf(PFE_P | PFE_W, va));
+      expect(s.cpu.translateAs(va, ACC_READ, true)).toBeGreaterThan(0);
+      expect(fault(s, () => s.cpu.translateAs(va, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, va));
+      expect(fault(s, () => s.cpu.translateAs(va, ACC_WRITE, false))).toEqual(pf(PFE_P | PFE_W, va));
     });
   }
 
@@ -250,7 +250,7 @@ describe("4.6 access rights: R/W, U/S and CR0.WP", () => {
     expect([s.mem.read32(paS), s.mem.read32(paU)]).toEqual([0x1111, 0x2222]);
     expect(entryLo(s, entryPa(s, T, PTE)) & PTE_D).toBe(PTE_D);
     expect(entryLo(s, entryPa(s, T + 0x1000, PTE)) & PTE_D).toBe(PTE_D);
-    expect(fault(s, () => s.cpu.translate(T + 0x1000, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 0x1000));
+    expect(fault(s, () => s.cpu.translateAs(T + 0x1000, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 0x1000));
   });
 
   it("setting CR0.WP again takes effect for translations cached while it was 0", () => {
@@ -286,10 +286,10 @@ describe("4.6 execute-disable (XD, EFER.NXE)", () => {
     const s = machine();
     mapPage(s, T, { write: true, user: true, exec: false });
     expect(s.cpu.efer & EFER_NXE).toBe(EFER_NXE);
-    expect(fault(s, () => s.cpu.translate(T + 0x40, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_I, T + 0x40));
-    expect(fault(s, () => s.cpu.translate(T + 0x40, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, T + 0x40));
-    expect(s.cpu.translate(T + 0x40, ACC_READ, true)).toBeGreaterThan(0);
-    expect(s.cpu.translate(T + 0x40, ACC_WRITE, true)).toBeGreaterThan(0);
+    expect(fault(s, () => s.cpu.translateAs(T + 0x40, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_I, T + 0x40));
+    expect(fault(s, () => s.cpu.translateAs(T + 0x40, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, T + 0x40));
+    expect(s.cpu.translateAs(T + 0x40, ACC_READ, true)).toBeGreaterThan(0);
+    expect(s.cpu.translateAs(T + 0x40, ACC_WRITE, true)).toBeGreaterThan(0);
   });
 
   for (const level of [PML4E, PDPTE, PDE]) {
@@ -297,11 +297,11 @@ describe("4.6 execute-disable (XD, EFER.NXE)", () => {
       const s = machine();
       const va = L1G * 6 + T;
       mapPage(s, va, USER_RWX);
-      expect(s.cpu.translate(va, ACC_EXEC, true)).toBeGreaterThan(0);
+      expect(s.cpu.translateAs(va, ACC_EXEC, true)).toBeGreaterThan(0);
       setHi(s, entryPa(s, va, level), PTE_NX_HI);
       s.cpu.flushTlb(true);
-      expect(fault(s, () => s.cpu.translate(va, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, va));
-      expect(s.cpu.translate(va, ACC_READ, true)).toBeGreaterThan(0);
+      expect(fault(s, () => s.cpu.translateAs(va, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, va));
+      expect(s.cpu.translateAs(va, ACC_READ, true)).toBeGreaterThan(0);
     });
   }
 
@@ -320,19 +320,19 @@ describe("4.6 execute-disable (XD, EFER.NXE)", () => {
     const s = machine();
     mapPage(s, T, { write: true, user: true, exec: false });
     setControl(s, { efer: s.cpu.efer & ~EFER_NXE });
-    expect(fault(s, () => s.cpu.translate(T, ACC_READ, false))).toEqual(pf(PFE_P | PFE_RSVD, T));
-    expect(fault(s, () => s.cpu.translate(T, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_RSVD | PFE_W | PFE_U, T));
-    expect(fault(s, () => s.cpu.translate(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_RSVD, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_READ, false))).toEqual(pf(PFE_P | PFE_RSVD, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_RSVD | PFE_W | PFE_U, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_RSVD, T));
     setControl(s, { cr4: s.cpu.cr4 | CR4_SMEP });
-    expect(fault(s, () => s.cpu.translate(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_RSVD | PFE_I, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_RSVD | PFE_I, T));
   });
 
   it("EFER.NXE=0: pages with bit 63 clear are executable, and a fetch fault does not report I", () => {
     const s = machine();
     mapPage(s, T, USER_RWX);
     setControl(s, { efer: s.cpu.efer & ~EFER_NXE });
-    expect(s.cpu.translate(T, ACC_EXEC, true)).toBeGreaterThan(0);
-    expect(fault(s, () => s.cpu.translate(T + 0x1000, ACC_EXEC, true))).toEqual(pf(PFE_U, T + 0x1000));
+    expect(s.cpu.translateAs(T, ACC_EXEC, true)).toBeGreaterThan(0);
+    expect(fault(s, () => s.cpu.translateAs(T + 0x1000, ACC_EXEC, true))).toEqual(pf(PFE_U, T + 0x1000));
   });
 });
 
@@ -346,8 +346,8 @@ describe("4.5 reserved bits (RSVD)", () => {
         const va = L1G * 7 + T;
         mapPage(s, va, USER_RWX);
         setHi(s, entryPa(s, va, level), 1 << (bit - 32));
-        expect(fault(s, () => s.cpu.translate(va + 4, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_RSVD | PFE_W | PFE_U, va + 4));
-        expect(fault(s, () => s.cpu.translate(va, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_RSVD | PFE_I, va));
+        expect(fault(s, () => s.cpu.translateAs(va + 4, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_RSVD | PFE_W | PFE_U, va + 4));
+        expect(fault(s, () => s.cpu.translateAs(va, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_RSVD | PFE_I, va));
       });
     }
   }
@@ -410,7 +410,7 @@ describe("4.5 reserved bits (RSVD)", () => {
     const s = machine();
     mapPage(s, T, {}); // supervisor, read-only
     setHi(s, entryPa(s, T, PTE), 1 << (51 - 32));
-    expect(fault(s, () => s.cpu.translate(T, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_RSVD | PFE_W | PFE_U, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_RSVD | PFE_W | PFE_U, T));
   });
 });
 
@@ -420,18 +420,18 @@ describe("4.6 SMEP and SMAP", () => {
   it("SMEP: a supervisor fetch from a user page faults with P|I; without SMEP it is allowed", () => {
     const s = machine();
     mapPage(s, T, USER_RWX);
-    expect(s.cpu.translate(T, ACC_EXEC, false)).toBeGreaterThan(0);
+    expect(s.cpu.translateAs(T, ACC_EXEC, false)).toBeGreaterThan(0);
     setControl(s, { cr4: s.cpu.cr4 | CR4_SMEP });
-    expect(fault(s, () => s.cpu.translate(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_I, T));
-    expect(s.cpu.translate(T, ACC_EXEC, true)).toBeGreaterThan(0); // user fetches unaffected
-    expect(s.cpu.translate(T, ACC_READ, false)).toBeGreaterThan(0); // data accesses unaffected
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_I, T));
+    expect(s.cpu.translateAs(T, ACC_EXEC, true)).toBeGreaterThan(0); // user fetches unaffected
+    expect(s.cpu.translateAs(T, ACC_READ, false)).toBeGreaterThan(0); // data accesses unaffected
   });
 
   it("SMEP: the I flag is reported even when EFER.NXE=0", () => {
     const s = machine();
     mapPage(s, T, USER_RWX);
     setControl(s, { cr4: s.cpu.cr4 | CR4_SMEP, efer: s.cpu.efer & ~EFER_NXE });
-    expect(fault(s, () => s.cpu.translate(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_I, T));
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_EXEC, false))).toEqual(pf(PFE_P | PFE_I, T));
   });
 
   it("SMEP: the kernel jumping into a user page faults at the fetch with CR2 = RIP", () => {
@@ -453,8 +453,8 @@ describe("4.6 SMEP and SMAP", () => {
     setControl(s, { cr4: s.cpu.cr4 | CR4_SMAP });
     expect(fault(s, () => s.cpu.readMem(T + 4, 4))).toEqual(pf(PFE_P, T + 4));
     expect(fault(s, () => s.cpu.writeMem(T + 4, 4, 1, 0))).toEqual(pf(PFE_P | PFE_W, T + 4));
-    expect(s.cpu.translate(T, ACC_EXEC, false)).toBeGreaterThan(0); // fetches are SMEP's business
-    expect(s.cpu.translate(T, ACC_WRITE, true)).toBeGreaterThan(0); // user accesses unaffected
+    expect(s.cpu.translateAs(T, ACC_EXEC, false)).toBeGreaterThan(0); // fetches are SMEP's business
+    expect(s.cpu.translateAs(T, ACC_WRITE, true)).toBeGreaterThan(0); // user accesses unaffected
   });
 
   it("SMAP: RFLAGS.AC=1 permits supervisor data accesses to user pages, and clearing AC takes effect at once", () => {
@@ -592,7 +592,7 @@ describe("4.8 accessed and dirty flags", () => {
     const s = machine();
     mapPage(s, T, { user: true });
     const e = entryPa(s, T, PTE);
-    fault(s, () => s.cpu.translate(T, ACC_WRITE, true));
+    fault(s, () => s.cpu.translateAs(T, ACC_WRITE, true));
     expect(entryLo(s, e) & PTE_D).toBe(0);
   });
 
@@ -665,9 +665,9 @@ describe("4.5 4 KB, 2 MB and 1 GB pages", () => {
     const s = machine();
     s.pt.map(L2, 0x1000000, MB2, { user: true }, MB2);
     s.pt.map(L1G, 0, GB1, { write: true }, GB1);
-    expect(fault(s, () => s.cpu.translate(L2 + 0x10000, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, L2 + 0x10000));
-    expect(fault(s, () => s.cpu.translate(L2 + 0x20000, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, L2 + 0x20000));
-    expect(fault(s, () => s.cpu.translate(L1G + 0x30000, ACC_READ, true))).toEqual(pf(PFE_P | PFE_U, L1G + 0x30000));
+    expect(fault(s, () => s.cpu.translateAs(L2 + 0x10000, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, L2 + 0x10000));
+    expect(fault(s, () => s.cpu.translateAs(L2 + 0x20000, ACC_EXEC, true))).toEqual(pf(PFE_P | PFE_U | PFE_I, L2 + 0x20000));
+    expect(fault(s, () => s.cpu.translateAs(L1G + 0x30000, ACC_READ, true))).toEqual(pf(PFE_P | PFE_U, L1G + 0x30000));
   });
 });
 
@@ -721,7 +721,7 @@ describe("4.10 TLB caching and invalidation", () => {
     const { s, pte } = twoFrames({ write: true }); // supervisor page
     expect(s.cpu.readMem(T, 4)).toBe(0x1111);
     setLo(s, pte, 0, PTE_P); // no INVLPG
-    expect(fault(s, () => s.cpu.translate(T, ACC_READ, true))).toEqual(pf(PFE_U, T)); // walks: not present
+    expect(fault(s, () => s.cpu.translateAs(T, ACC_READ, true))).toEqual(pf(PFE_U, T)); // walks: not present
     expect(fault(s, () => s.cpu.readMem(T, 4))).toEqual(pf(0, T)); // the stale entry went with the fault
   });
 
@@ -908,7 +908,7 @@ describe("accesses that cross a page boundary", () => {
     const s = machine();
     const pa = mapPage(s, T, { write: true, user: true });
     mapPage(s, T + 0x1000, { user: true });
-    expect(fault(s, () => s.cpu.translate(T + 0x1000, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 0x1000));
+    expect(fault(s, () => s.cpu.translateAs(T + 0x1000, ACC_WRITE, true))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 0x1000));
     s.cpu.cpl = 3;
     expect(fault(s, () => s.cpu.writeMem(T + 0xffe, 4, -1, 0))).toEqual(pf(PFE_P | PFE_W | PFE_U, T + 0x1000));
     expect(s.mem.read16(pa + 0xffe)).toBe(0);

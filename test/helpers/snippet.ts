@@ -108,7 +108,7 @@ export function snippet(source: string | Uint8Array, opts: { user?: boolean; mem
       const v = handlerVector();
       if (v < 0) return -1;
       const hasCode = v === 8 || (v >= 10 && v <= 14) || v === 17;
-      return hasCode ? mem.read32(cpu.translate(cpu.rsp, 1, false)) : -1;
+      return hasCode ? mem.read32(cpu.translateAs(cpu.rsp, 1, false)) : -1;
     },
     faultRip() {
       const v = handlerVector();

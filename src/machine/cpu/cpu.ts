@@ -21,58 +21,19 @@ import { Tlb, ACC_READ, ACC_WRITE, ACC_EXEC, translate } from "./paging.ts";
 import { deliverEvent } from "./interrupts.ts";
 import { Block, MAX_LENGTH, continuesBlock, runBlock, completedBefore, cyclesBefore } from "./blocks.ts";
 
-export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
-export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+export * from "./arch.ts";
+import {
+  CpuFault, Stop, GP, UD, SS_VEC, RSP, RBP, CR0_PE, CR0_PG, CR0_ET, CR0_NE, CR0_WP, CR4_PAE, EFER_LME, EFER_LMA, EFER_NXE, EFER_SCE,
+  type PortBus, type ShutdownReason,
+} from "./arch.ts";
 
-export const CR0_PE = 1, CR0_MP = 2, CR0_EM = 4, CR0_TS = 8, CR0_ET = 0x10, CR0_NE = 0x20;
-export const CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
-export const CR4_PAE = 1 << 5, CR4_PGE = 1 << 7, CR4_OSFXSR = 1 << 9, CR4_VMXE = 1 << 13;
-export const CR4_FSGSBASE = 1 << 16, CR4_PCIDE = 1 << 17, CR4_OSXSAVE = 1 << 18, CR4_SMEP = 1 << 20, CR4_SMAP = 1 << 21;
-export const EFER_SCE = 1, EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE = 1 << 11;
-
-/** An exception raised while executing an instruction; the run loop delivers it. */
-export class CpuFault {
-  constructor(
-    readonly vector: number,
-    /** -1 when the exception pushes no error code. */
-    readonly errorCode = -1,
-  ) {}
-}
-
-export const DE = 0, DB = 1, NMI = 2, BP = 3, OF_VEC = 4, BR = 5, UD = 6, NM = 7, DF_VEC = 8;
-export const TS = 10, NP = 11, SS_VEC = 12, GP = 13, PF_VEC = 14, MF = 16, AC_VEC = 17, MC = 18, XM = 19, VE = 20;
-
-export const EXCEPTION_NAMES = [
-  "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-  "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-];
-
-/** Port I/O as seen by the CPU (devices, or the hypervisor's exit path). */
-export interface PortBus {
-  in(port: number, size: number): number;
-  out(port: number, size: number, value: number): void;
-}
-
-/** Why run() returned. */
-export const enum Stop {
-  Budget = 0,
-  Halted = 1,
-  Shutdown = 2,
-  /** A hook (VM exit, breakpoint...) asked the loop to stop. */
-  Requested = 3,
-}
-
-/** A record of the fault that ended the processor (a triple fault). */
-export interface ShutdownReason {
-  vector: number;
-  errorCode: number;
-  rip: number;
-  cr2: number;
-  message: string;
-}
+const TLB_MASK = Tlb.SIZE - 1;
 
 export class Cpu {
   readonly mem: PhysicalMemory;
+  private readonly ram: DataView;
+  private readonly ramSize: number;
+  private readonly codePage: Uint8Array;
   ports: PortBus;
   readonly id: number;
 
@@ -83,11 +44,12 @@ export class Cpu {
   nextRip = 0;
   /** High half of the last 64-bit operand read (readE/readG/readReg/read64). */
   h = 0;
-  /**
-   * The last address ea() formed through SS (base RSP or RBP, no FS/GS override), so that
-   * translate() raises #SS(0) rather than #GP(0) when it is non-canonical (SDM vol. 3A 6.15).
-   */
-  private stackLa = NaN;
+  /** Where readEForWrite() found its memory operand: physical address, or -1 and the linear one. */
+  private rmwPa = -1;
+  private rmwLa = 0;
+  /** 3 at CPL 3, else 0: shifts an access kind to the TLB's user-mode rights bits. */
+  private userShift = 0;
+  private cplValue = 0;
 
   // Lazy arithmetic flags (flags.ts) and the other RFLAGS bits.
   fop = F_EAGER;
@@ -100,7 +62,6 @@ export class Cpu {
   // Segments: selectors for all six, bases that matter in 64-bit mode (FS, GS), CPL.
   readonly segSel = new Uint16Array(6);
   readonly segBase = [0, 0, 0, 0, 0, 0];
-  cpl = 0;
   kernelGsBase = 0;
 
   cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_NE | CR0_WP;
@@ -147,6 +108,9 @@ export class Cpu {
     this.mem = mem;
     this.ports = ports;
     this.id = id;
+    this.ram = mem.view;
+    this.ramSize = mem.size;
+    this.codePage = mem.codePage;
     // x87/SSE control at their FNINIT/reset values: FCW 037FH, MXCSR 1F80H; MXCSR_MASK
     // (FFFFH: DAZ supported) is the constant FXSAVE/XSAVE report.
     this.xstate.set([0x7f, 0x03], 0);
@@ -193,6 +157,15 @@ export class Cpu {
   setReg64(r: number, v: number): void {
     this.lo[r] = v | 0;
     this.hi[r] = Math.floor(v / 4294967296) | 0;
+  }
+
+  /** Current privilege level (CS.RPL in 64-bit mode). */
+  get cpl(): number {
+    return this.cplValue;
+  }
+  set cpl(v: number) {
+    this.cplValue = v;
+    this.userShift = v === 3 ? 3 : 0;
   }
 
   // ---------------------------------------------------------------- RFLAGS
@@ -249,14 +222,29 @@ export class Cpu {
   }
 
   /**
-   * Linear address of i's memory operand, with an FS/GS base. A non-canonical value may
-   * not be exact as a number, but it stays non-canonical, so it still faults.
+   * Linear address of i's memory operand, with an FS/GS base; #SS(0) or #GP(0) if it is
+   * not canonical (#SS for references through SS: base RSP or RBP without FS/GS).
+   * While base and index are within +-2^47 the sum is exact as a double; otherwise the
+   * exact 64-bit halves decide (a sum of huge values can wrap around to a small one).
    */
   ea(i: Insn): number {
-    const lo = this.eaHalves(i);
-    const la = this.h * 4294967296 + (lo >>> 0);
-    // Based on RSP or RBP (without FS/GS), the reference is through SS: #SS(0) if non-canonical.
-    this.stackLa = i.seg < 0 && (i.base === RSP || i.base === RBP) ? la : NaN;
+    const b = i.base, x = i.index;
+    let la: number;
+    if (b === REG_RIP) la = this.nextRip + i.disp;
+    else {
+      const bh = b >= 0 ? this.hi[b] : 0, xh = x >= 0 ? this.hi[x] : 0;
+      if (i.addrsize === 8 && ((bh + 32768) | (xh + 32768)) >>> 16 === 0) {
+        la = i.disp;
+        if (b >= 0) la += bh * 4294967296 + (this.lo[b] >>> 0);
+        if (x >= 0) la += (xh * 4294967296 + (this.lo[x] >>> 0)) * i.scale;
+      } else {
+        const lo = this.eaHalves(i);
+        la = this.h * 4294967296 + (lo >>> 0);
+      }
+    }
+    if (la < -140737488355328 || la >= 140737488355328) {
+      throw new CpuFault(i.seg < 0 && (b === RSP || b === RBP) ? SS_VEC : GP, 0);
+    }
     return i.seg >= 0 ? this.addSegBase(la, i.seg) : la;
   }
 
@@ -286,12 +274,30 @@ export class Cpu {
     else this.writeMem(this.ea(i), i.opsize, lo, hi);
   }
 
-  /** Reads E for a read-modify-write: a memory operand is checked for writing first. */
+  /**
+   * Reads E for a read-modify-write: a memory operand is translated once, for writing
+   * (so the instruction faults before changing anything), and writeBack() stores to it.
+   */
   readEForWrite(i: Insn): number {
     if (i.rm !== NO_REG) return this.readReg(i.opsize, i.rm);
     const la = this.ea(i);
-    this.checkWrite(la, i.opsize);
-    return this.readMem(la, i.opsize);
+    const size = i.opsize;
+    if ((la & 0xfff) > 4096 - size) {
+      this.checkWrite(la, size);
+      this.rmwPa = -1;
+      this.rmwLa = la;
+      return this.readSplit(la, size);
+    }
+    const pa = this.translate(la, ACC_WRITE);
+    this.rmwPa = pa;
+    return this.readPhys(pa, size);
+  }
+
+  /** Stores the result of a read-modify-write to the operand readEForWrite() read. */
+  writeBack(i: Insn, lo: number, hi: number): void {
+    if (i.rm !== NO_REG) this.writeReg(i.opsize, i.rm, lo, hi);
+    else if (this.rmwPa >= 0) this.writePhys(this.rmwPa, i.opsize, lo, hi);
+    else this.writeSplit(this.rmwLa, i.opsize, lo, hi);
   }
 
   readG(i: Insn): number {
@@ -313,43 +319,73 @@ export class Cpu {
   }
 
   /** Translates a linear address for `acc` (ACC_READ/WRITE/EXEC) at the current CPL. */
-  translate(la: number, acc: number, user = this.cpl === 3): number {
+  translate(la: number, acc: number): number {
     const t = this.tlb;
     const vpn = Math.floor(la / 4096);
-    const slot = vpn & t.mask;
-    const need = user ? acc << 3 : acc;
-    if (t.vpn[slot] === vpn && (t.perm[slot] & need) !== 0) return t.pa[slot] + (la & 0xfff);
-    if (!this.isCanonical(la)) throw new CpuFault(la === this.stackLa ? SS_VEC : GP, 0);
+    const slot = vpn & TLB_MASK;
+    if (t.vpn[slot] === vpn && (t.perm[slot] & (acc << this.userShift)) !== 0) return t.pa[slot] + (la & 0xfff);
+    return this.translateMiss(la, acc, this.userShift !== 0);
+  }
+
+  /** Translates for an implicit supervisor access (descriptor tables, TSS, event frames) or as `user`. */
+  translateAs(la: number, acc: number, user: boolean): number {
+    const t = this.tlb;
+    const vpn = Math.floor(la / 4096);
+    const slot = vpn & TLB_MASK;
+    if (t.vpn[slot] === vpn && (t.perm[slot] & (user ? acc << 3 : acc)) !== 0) return t.pa[slot] + (la & 0xfff);
+    return this.translateMiss(la, acc, user);
+  }
+
+  private translateMiss(la: number, acc: number, user: boolean): number {
+    if (!this.isCanonical(la)) throw new CpuFault(GP, 0);
     return translate(this, la, acc, user);
   }
 
-  readMem(la: number, size: number): number {
-    this.h = 0;
-    const off = la & 0xfff;
-    if (off + size > 4096) return this.readSplit(la, size);
-    const pa = this.translate(la, ACC_READ);
+  // Physical accesses: RAM directly, anything else through PhysicalMemory (MMIO, open bus).
+
+  /** Reads `size` bytes at a physical address; high half of a qword in this.h. */
+  readPhys(pa: number, size: number): number {
+    if (pa + size > this.ramSize) {
+      this.h = size === 8 ? this.mem.read32(pa + 4) : 0;
+      return size === 1 ? this.mem.read8(pa) : size === 2 ? this.mem.read16(pa) : this.mem.read32(pa);
+    }
+    const v = this.ram;
     switch (size) {
-      case 1: return this.mem.read8(pa);
-      case 2: return this.mem.read16(pa);
-      case 4: return this.mem.read32(pa);
-      default: {
-        const lo = this.mem.read32(pa);
-        this.h = this.mem.read32(pa + 4);
-        return lo;
-      }
+      case 4: this.h = 0; return v.getInt32(pa, true);
+      case 8: this.h = v.getInt32(pa + 4, true); return v.getInt32(pa, true);
+      case 1: this.h = 0; return v.getUint8(pa);
+      default: this.h = 0; return v.getUint16(pa, true);
     }
   }
 
-  writeMem(la: number, size: number, lo: number, hi: number): void {
-    const off = la & 0xfff;
-    if (off + size > 4096) return this.writeSplit(la, size, lo, hi);
-    const pa = this.translate(la, ACC_WRITE);
-    switch (size) {
-      case 1: this.mem.write8(pa, lo); return;
-      case 2: this.mem.write16(pa, lo); return;
-      case 4: this.mem.write32(pa, lo); return;
-      default: this.mem.write32(pa, lo); this.mem.write32(pa + 4, hi);
+  writePhys(pa: number, size: number, lo: number, hi: number): void {
+    if (pa + size > this.ramSize || this.codePage[pa >>> 12] !== 0 || this.codePage[(pa + size - 1) >>> 12] !== 0) {
+      // MMIO, or a page with decoded code (PhysicalMemory invalidates it).
+      if (size === 1) this.mem.write8(pa, lo);
+      else if (size === 2) this.mem.write16(pa, lo);
+      else {
+        this.mem.write32(pa, lo);
+        if (size === 8) this.mem.write32(pa + 4, hi);
+      }
+      return;
     }
+    const v = this.ram;
+    switch (size) {
+      case 4: v.setInt32(pa, lo, true); return;
+      case 8: v.setInt32(pa, lo, true); v.setInt32(pa + 4, hi, true); return;
+      case 1: v.setUint8(pa, lo); return;
+      default: v.setUint16(pa, lo, true);
+    }
+  }
+
+  readMem(la: number, size: number): number {
+    if ((la & 0xfff) > 4096 - size) return this.readSplit(la, size);
+    return this.readPhys(this.translate(la, ACC_READ), size);
+  }
+
+  writeMem(la: number, size: number, lo: number, hi: number): void {
+    if ((la & 0xfff) > 4096 - size) return this.writeSplit(la, size, lo, hi);
+    this.writePhys(this.translate(la, ACC_WRITE), size, lo, hi);
   }
 
   /** Faults now if any byte of [la, la+size) is not writable, so a later write cannot. */
@@ -582,7 +618,6 @@ export class Cpu {
 
   /** Delivers an exception raised by the instruction at this.rip. */
   fault(f: CpuFault): void {
-    this.stackLa = NaN;
     this.instructions++;
     this.cycles += 1;
     deliverEvent(this, f.vector, f.errorCode, "fault");

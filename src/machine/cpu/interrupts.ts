@@ -9,7 +9,7 @@
 // SS, RSP, RFLAGS, CS, RIP and (for some exceptions) an error code are pushed.
 
 import type { Cpu } from "./cpu.ts";
-import { CpuFault, CS, SS, RSP, GP, NP, DF_VEC, PF_VEC, TS, EXCEPTION_NAMES } from "./cpu.ts";
+import { CpuFault, CS, SS, RSP, GP, NP, DF_VEC, PF_VEC, TS, EXCEPTION_NAMES } from "./arch.ts";
 import { IF, TF, NT, RF, VM } from "./flags.ts";
 
 export type EventKind = "fault" | "soft" | "external" | "nmi";
@@ -28,14 +28,14 @@ export function readDescriptor(cpu: Cpu, sel: number): [number, number] {
 }
 
 function readSup32(cpu: Cpu, la: number): number {
-  return cpu.mem.read32(cpu.translate(la, 1, false));
+  return cpu.mem.read32(cpu.translateAs(la, 1, false));
 }
 function readSup64(cpu: Cpu, la: number): number {
   return (readSup32(cpu, la) >>> 0) + readSup32(cpu, la + 4) * 4294967296;
 }
 function pushSup(cpu: Cpu, sp: number, lo: number, hi: number): number {
   sp -= 8;
-  const pa = cpu.translate(sp, 2, false);
+  const pa = cpu.translateAs(sp, 2, false);
   cpu.mem.write32(pa, lo);
   cpu.mem.write32(pa + 4, hi);
   return sp;

@@ -11,7 +11,7 @@
 // changes: the RFLAGS setter does it for AC, controlRegistersWritten() for the others.
 
 import type { Cpu } from "./cpu.ts";
-import { CpuFault, PF_VEC, CR0_PG, CR0_WP, CR4_PAE, CR4_PCIDE, CR4_SMEP, CR4_SMAP, CR4_PGE, EFER_NXE } from "./cpu.ts";
+import { CpuFault, PF_VEC, CR0_PG, CR0_WP, CR4_PAE, CR4_PCIDE, CR4_SMEP, CR4_SMAP, CR4_PGE, EFER_NXE } from "./arch.ts";
 import { AC } from "./flags.ts";
 
 export const ACC_READ = 1, ACC_WRITE = 2, ACC_EXEC = 4;

@@ -4,8 +4,8 @@
 // Values travel as 32-bit halves (lo, hi); 8- and 16-bit values are zero-extended in lo.
 
 import type { Cpu } from "../cpu.ts";
-import { RAX, RCX, RDX, RBX, GP } from "../cpu.ts";
-import { CpuFault } from "../cpu.ts";
+import { RAX, RCX, RDX, RBX, GP } from "../arch.ts";
+import { CpuFault } from "../arch.ts";
 import { NO_REG, type Insn } from "../decoder.ts";
 import { ADD, OR, ADC, SBB, AND, SUB, XOR, CMP } from "../decode-table.ts";
 import {
@@ -92,7 +92,7 @@ const aluEG: Handler = (c, i) => {
   const ah = c.h;
   const b = c.readG(i);
   const r = aluOp(c, op, i.opsize, a, ah, b, c.h);
-  if (op !== CMP) c.writeE(i, r, c.h);
+  if (op !== CMP) c.writeBack(i, r, c.h);
 };
 
 const aluGE: Handler = (c, i) => {
@@ -113,7 +113,7 @@ const aluEI: Handler = (c, i) => {
   const op = i.sub;
   const a = op === CMP ? c.readE(i) : c.readEForWrite(i);
   const r = aluOp(c, op, i.opsize, a, c.h, immediate(i), immediateHigh(i));
-  if (op !== CMP) c.writeE(i, r, c.h);
+  if (op !== CMP) c.writeBack(i, r, c.h);
 };
 
 function test(c: Cpu, size: number, a: number, ah: number, b: number, bh: number): void {
@@ -137,7 +137,7 @@ const testEI: Handler = (c, i) => {
 
 const not: Handler = (c, i) => {
   const a = c.readEForWrite(i);
-  c.writeE(i, trunc(i.opsize, ~a), ~c.h);
+  c.writeBack(i, trunc(i.opsize, ~a), ~c.h);
 };
 
 const neg: Handler = (c, i) => {
@@ -145,7 +145,7 @@ const neg: Handler = (c, i) => {
   const ah = c.h;
   const r = subRaw(c, i.opsize, 0, 0, a, ah, 0);
   record(c, F_SUB, i.opsize, 0, 0, a, ah, r, c.h);
-  c.writeE(i, r, c.h);
+  c.writeBack(i, r, c.h);
 };
 
 const incdec: Handler = (c, i) => {
@@ -157,7 +157,7 @@ const incdec: Handler = (c, i) => {
   const rh = c.h;
   record(c, dec ? F_DEC : F_INC, i.opsize, a, ah, 1, 0, r, rh);
   c.fe = carry;
-  c.writeE(i, r, rh);
+  c.writeBack(i, r, rh);
 };
 
 const cmpxchg: Handler = (c, i) => {
@@ -169,11 +169,11 @@ const cmpxchg: Handler = (c, i) => {
   aluOp(c, CMP, size, acc, acch, dest, desth);
   if (dest === acc && (size !== 8 || desth === acch)) {
     const src = c.readG(i);
-    c.writeE(i, src, c.h);
+    c.writeBack(i, src, c.h);
   } else {
     // A memory destination is written back unchanged (a locked cycle always writes); a
     // register destination is not written at all, so a 32-bit one keeps its high half.
-    if (i.rm === NO_REG) c.writeE(i, dest, desth);
+    if (i.rm === NO_REG) c.writeBack(i, dest, desth);
     c.writeReg(size, RAX, dest, desth);
   }
 };
@@ -212,15 +212,10 @@ const xadd: Handler = (c, i) => {
   const src = c.readG(i);
   const r = aluOp(c, ADD, i.opsize, dest, desth, src, c.h);
   const rh = c.h;
-  if (i.rm === NO_REG) {
-    // Memory first: writeE recomputes the address, and the G register may be part of it.
-    c.writeE(i, r, rh);
-    c.writeG(i, dest, desth);
-  } else {
-    // XADD r, r with the same register keeps the sum (DEST is written last).
-    c.writeG(i, dest, desth);
-    c.writeE(i, r, rh);
-  }
+  // DEST is written last: XADD r, r with the same register keeps the sum. A memory
+  // destination's address was fixed by readEForWrite, before G changed.
+  c.writeG(i, dest, desth);
+  c.writeBack(i, r, rh);
 };
 
 /** CMC, CLC, STC, CLD, STD. */

@@ -10,8 +10,9 @@
 
 import type { Cpu } from "../cpu.ts";
 import {
-  CpuFault, GP, CR0_PE, CR0_TS, CR0_ET, CR0_NW, CR0_CD, CR0_PG, CR0_WP, CR4_PAE, CR4_PCIDE, EFER_LMA,
-} from "../cpu.ts";
+  CpuFault, GP, CR0_PE, CR0_MP, CR0_EM, CR0_TS, CR0_ET, CR0_NE, CR0_AM, CR0_NW, CR0_CD, CR0_PG, CR0_WP,
+  CR4_PAE, CR4_PGE, CR4_OSFXSR, CR4_VMXE, CR4_FSGSBASE, CR4_PCIDE, CR4_OSXSAVE, CR4_SMEP, CR4_SMAP, EFER_LMA,
+} from "../arch.ts";
 import { NO_REG, type Insn } from "../decoder.ts";
 import { MAXPHYADDR } from "../paging.ts";
 import type { Handler } from "./index.ts";
@@ -19,15 +20,13 @@ import { linear, loOf, hiOf } from "./system-util.ts";
 
 export const CR4_TSD = 1 << 2, CR4_DE = 1 << 3, CR4_PSE = 1 << 4, CR4_OSXMMEXCPT = 1 << 10;
 
-// Literal values: these module-level constants must not read cpu.ts's exports, which
-// are not yet initialized while cpu.ts's own imports (decoder -> ops) are evaluated.
-/** PE MP EM TS NE WP AM NW CD PG (ET is fixed at 1, the other bits 31:0 are ignored). */
-export const CR0_WRITABLE = 0xe005002f | 0;
-/** CR4 bits this processor has (CPUID reports the matching features); others are reserved:
- *  TSD DE PSE PAE PGE OSFXSR OSXMMEXCPT VMXE FSGSBASE PCIDE OSXSAVE SMEP SMAP. */
-export const CR4_SUPPORTED = 0x3726bc;
-/** CR4 bits whose change invalidates every cached translation: PGE PAE PSE SMEP SMAP PCIDE. */
-export const CR4_FLUSH = 0x3200b0;
+/** CR0 bits software can change (ET is fixed at 1, the other bits 31:0 are ignored). */
+export const CR0_WRITABLE = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
+/** CR4 bits this processor has (CPUID reports the matching features); others are reserved. */
+export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT |
+  CR4_VMXE | CR4_FSGSBASE | CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
+/** CR4 bits whose change invalidates every cached translation. */
+export const CR4_FLUSH = CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE;
 
 function gp(): never {
   throw new CpuFault(GP, 0);

@@ -2,7 +2,7 @@
 // PUSHF, POPF, ENTER, LEAVE.
 
 import type { Cpu } from "../cpu.ts";
-import { RCX, RSP, RBP } from "../cpu.ts";
+import { RCX, RSP, RBP } from "../arch.ts";
 import type { Insn } from "../decoder.ts";
 import { condition, getZF, IF, IOPL, RF, VM, WRITABLE, ARITH } from "../flags.ts";
 import type { Handler } from "./index.ts";

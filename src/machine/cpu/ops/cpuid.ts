@@ -9,7 +9,7 @@
 // as Intel processors do; leaves inside the range that are not listed return zeros.
 
 import type { Cpu } from "../cpu.ts";
-import { RAX, RBX, RCX, RDX, CR4_OSXSAVE } from "../cpu.ts";
+import { RAX, RBX, RCX, RDX, CR4_OSXSAVE } from "../arch.ts";
 import { MAXPHYADDR } from "../paging.ts";
 import type { Handler } from "./index.ts";
 

@@ -5,7 +5,7 @@
 // modeled, so the store instructions work at any CPL.
 
 import type { Cpu } from "../cpu.ts";
-import { CpuFault, GP, NP } from "../cpu.ts";
+import { CpuFault, GP, NP } from "../arch.ts";
 import { NO_REG } from "../decoder.ts";
 import type { Handler } from "./index.ts";
 import { linear, loOf, hiOf, checkWriteRange, readSup32, writeSup32 } from "./system-util.ts";

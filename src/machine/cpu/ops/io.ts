@@ -2,7 +2,7 @@
 // The port bus is whatever the machine attached: devices natively, or the hypervisor's
 // exit path once I/O exiting is on.
 
-import { RAX, RDX, CpuFault, GP } from "../cpu.ts";
+import { RAX, RDX, CpuFault, GP } from "../arch.ts";
 import type { Cpu } from "../cpu.ts";
 import type { Insn } from "../decoder.ts";
 import { IOPL } from "../flags.ts";
@@ -16,11 +16,11 @@ import type { Handler } from "./index.ts";
 export function checkIoPermission(c: Cpu, port: number, size: number): void {
   if (c.cpl <= (c.rfl & IOPL) >> 12) return;
   if (c.trLimit < 0x67) throw new CpuFault(GP, 0);
-  const mapBase = c.mem.read16(c.translate(c.trBase + 0x66, 1, false));
+  const mapBase = c.mem.read16(c.translateAs(c.trBase + 0x66, 1, false));
   const at = mapBase + (port >>> 3);
   if (at + 1 > c.trLimit) throw new CpuFault(GP, 0);
-  const lo = c.mem.read8(c.translate(c.trBase + at, 1, false));
-  const hi = c.mem.read8(c.translate(c.trBase + at + 1, 1, false));
+  const lo = c.mem.read8(c.translateAs(c.trBase + at, 1, false));
+  const hi = c.mem.read8(c.translateAs(c.trBase + at + 1, 1, false));
   const bits = ((hi << 8) | lo) >>> (port & 7);
   if ((bits & ((1 << size) - 1)) !== 0) throw new CpuFault(GP, 0);
 }

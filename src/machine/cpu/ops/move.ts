@@ -1,7 +1,7 @@
 // Data movement: MOV in all its forms, MOVZX/MOVSX/MOVSXD, LEA, XCHG, BSWAP, XLAT,
 // segment-register moves, and the no-operation forms.
 
-import { RAX, RBX, SS, CS } from "../cpu.ts";
+import { RAX, RBX, SS, CS } from "../arch.ts";
 import type { Insn } from "../decoder.ts";
 import type { Cpu } from "../cpu.ts";
 import type { Handler } from "./index.ts";
@@ -53,7 +53,7 @@ const xchgEG: Handler = (c, i) => {
   const a = c.readEForWrite(i);
   const ah = c.h;
   const b = c.readG(i);
-  c.writeE(i, b, c.h);
+  c.writeBack(i, b, c.h);
   c.writeG(i, a, ah);
 };
 

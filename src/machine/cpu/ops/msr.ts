@@ -5,7 +5,7 @@
 // cpu.msrs. Any index not in the table raises #GP(0).
 
 import type { Cpu } from "../cpu.ts";
-import { RAX, RCX, RDX, FS, GS, GP, CpuFault, EFER_LME, EFER_LMA, EFER_NXE } from "../cpu.ts";
+import { RAX, RCX, RDX, FS, GS, GP, CpuFault, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE } from "../arch.ts";
 import { MAXPHYADDR } from "../paging.ts";
 import type { Handler } from "./index.ts";
 import { linear, loOf, hiOf, unsigned64 } from "./system-util.ts";
@@ -93,9 +93,8 @@ export function readTsc(c: Cpu): number {
   return t < 0 ? t + 18446744073709551616 : t;
 }
 
-/** SCE | LME | NXE. A literal: module-level constants must not read cpu.ts's exports,
- *  which are not initialized yet while cpu.ts's imports (decoder -> ops) evaluate. */
-export const EFER_WRITABLE = 0x901;
+/** EFER bits software can write (LMA is read-only: it follows LME and CR0.PG). */
+export const EFER_WRITABLE = EFER_SCE | EFER_LME | EFER_NXE;
 
 export const MSRS = new Map<number, MsrDef>([
   [IA32_TSC, {

@@ -12,7 +12,7 @@
 // raised before anything is written.
 
 import type { Cpu } from "../cpu.ts";
-import { RAX, RDX, DE, CpuFault } from "../cpu.ts";
+import { RAX, RDX, DE, CpuFault } from "../arch.ts";
 import { recordResult, CF, OF } from "../flags.ts";
 import type { Handler } from "./index.ts";
 

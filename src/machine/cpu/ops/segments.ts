@@ -3,7 +3,7 @@
 // selectors kept, because interrupt frames, IRETQ and SYSRET carry them.
 
 import type { Cpu } from "../cpu.ts";
-import { CpuFault, GP, NP, SS_VEC, SS, FS, GS } from "../cpu.ts";
+import { CpuFault, GP, NP, SS_VEC, SS, FS, GS } from "../arch.ts";
 import { readDescriptor } from "../interrupts.ts";
 
 /** Loads a data segment register (DS, ES, SS, FS, GS) with `sel`, as MOV Sreg / POP Sreg do. */

@@ -18,7 +18,7 @@
 // (0 once only zeros are left), SAR gives the sign.
 
 import type { Cpu } from "../cpu.ts";
-import { RCX } from "../cpu.ts";
+import { RCX } from "../arch.ts";
 import { NO_REG, type Insn } from "../decoder.ts";
 import { ROL, ROR, RCL, RCR, SHL, SHR, SAL, SAR } from "../decode-table.ts";
 import { recordResult, setArithFlags, getCF, getOF, CF, OF } from "../flags.ts";
@@ -234,7 +234,7 @@ const group2: Handler = (c, i) => {
     rh = 0;
   }
   if (keepOf) setArithFlags(c, of ? OF : 0, OF);
-  c.writeE(i, r, rh);
+  c.writeBack(i, r, rh);
 };
 
 /** The count of SHLD/SHRD (operands "Ev,Gv,Ib" or "Ev,Gv,CL"), masked. */
@@ -302,7 +302,7 @@ function doubleShift(c: Cpu, i: Insn, left: boolean): void {
   const s = c.readG(i);
   const sh = c.h;
   if (size !== 8) {
-    c.writeE(i, double32(c, left, size, d, s, n), 0);
+    c.writeBack(i, double32(c, left, size, d, s, n), 0);
     return;
   }
   let r: number, rh: number, cf: number;
@@ -321,7 +321,7 @@ function doubleShift(c: Cpu, i: Insn, left: boolean): void {
   }
   const of = (left ? (dh >>> 31) ^ (dh >>> 30) : (dh >>> 31) ^ s) & 1;
   recordResult(c, 8, r, rh, (cf ? CF : 0) | (of ? OF : 0));
-  c.writeE(i, r, rh);
+  c.writeBack(i, r, rh);
 }
 
 const shld: Handler = (c, i) => doubleShift(c, i, true);

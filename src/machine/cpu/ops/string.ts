@@ -19,7 +19,7 @@
 // that straddle a page take the element-by-element path.
 
 import type { Cpu } from "../cpu.ts";
-import { RAX, RCX, RDX, RSI, RDI } from "../cpu.ts";
+import { RAX, RCX, RDX, RSI, RDI } from "../arch.ts";
 import type { Insn } from "../decoder.ts";
 import { CMP } from "../decode-table.ts";
 import { aluOp } from "./alu.ts";

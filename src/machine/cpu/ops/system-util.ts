@@ -31,10 +31,10 @@ export function setReg(c: Cpu, r: number, v: number): void {
 
 /** A 32-bit read of a structure the processor reads itself (supervisor access, any CPL). */
 export function readSup32(c: Cpu, la: number): number {
-  return c.mem.read32(c.translate(la, ACC_READ, false));
+  return c.mem.read32(c.translateAs(la, ACC_READ, false));
 }
 export function writeSup32(c: Cpu, la: number, v: number): void {
-  c.mem.write32(c.translate(la, ACC_WRITE, false), v);
+  c.mem.write32(c.translateAs(la, ACC_WRITE, false), v);
 }
 
 /** Faults now if any byte of [la, la+size) cannot be written, so the writes that follow cannot. */

@@ -10,7 +10,7 @@
 // ops/index.ts imports only `system`.
 
 import type { Cpu } from "../cpu.ts";
-import { CpuFault, GP, UD, GS, CR4_FSGSBASE } from "../cpu.ts";
+import { CpuFault, GP, UD, GS, CR4_FSGSBASE } from "../arch.ts";
 import { NO_REG } from "../decoder.ts";
 import { AC, CF, IF, IOPL, setArithFlags } from "../flags.ts";
 import type { Handler } from "./index.ts";

@@ -12,7 +12,7 @@
 import type { Cpu } from "../cpu.ts";
 import {
   CpuFault, GP, NP, SS_VEC, UD, CS, SS, DS, ES, FS, GS, RSP, RCX, EFER_SCE, EFER_LMA,
-} from "../cpu.ts";
+} from "../arch.ts";
 import type { Insn } from "../decoder.ts";
 import { deliverEvent, readDescriptor } from "../interrupts.ts";
 import { IF, IOPL, NT, RF, VM, WRITABLE } from "../flags.ts";

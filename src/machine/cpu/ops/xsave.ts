@@ -10,7 +10,7 @@
 // Bytes 416..511 of the legacy region are never written (software may use 464..511).
 
 import type { Cpu } from "../cpu.ts";
-import { CpuFault, GP, NM, UD, RAX, RCX, RDX, CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE } from "../cpu.ts";
+import { CpuFault, GP, NM, UD, RAX, RCX, RDX, CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE } from "../arch.ts";
 import type { Insn } from "../decoder.ts";
 import type { Handler } from "./index.ts";
 import { XCR0_SUPPORTED } from "./cpuid.ts";
