@@ -29,6 +29,27 @@ import {
 
 const TLB_MASK = Tlb.SIZE - 1;
 
+/**
+ * Guest-physical to host-physical translation below paging (EPT, installed by VMX in
+ * non-root operation). Every guest-physical access of a page walk and its final page go
+ * through it; it throws to end the instruction (an EPT violation is a VM exit).
+ */
+export interface GuestPhysical {
+  /** Host-physical address for `gpa`; `final`: the page itself rather than a paging-structure entry. */
+  translate(gpa: number, acc: number, final: boolean, la: number): number;
+  /** The rights (ACC_READ | ACC_WRITE | ACC_EXEC) of the last final translation. */
+  readonly rights: number;
+}
+
+/**
+ * Thrown by an instruction (or an event) to end it without committing it, like a fault,
+ * when something other than the guest's IDT takes over: a VM exit. run() accounts the
+ * instruction as not executed and calls `action`.
+ */
+export class Interception {
+  constructor(readonly action: (cpu: Cpu) => void) {}
+}
+
 export class Cpu {
   readonly mem: PhysicalMemory;
   private readonly ram: DataView;
@@ -103,6 +124,18 @@ export class Cpu {
   private readonly fetchBuf = new Uint8Array(15);
   /** Set when any decoded code page is written; a running block stops (blocks.ts). */
   codeWritten = false;
+
+  // Hooks for the hardware around the core (APIC, VMX). Null: a bare processor.
+  /** EPT, while in VMX non-root operation with EPT enabled. */
+  guestPhys: GuestPhysical | null = null;
+  /**
+   * Set by whoever makes an event pending (an interrupt, NMI, a VMX timer): run() clears
+   * it and calls serviceEvents at the next instruction boundary, between blocks.
+   */
+  attention = false;
+  serviceEvents: ((cpu: Cpu) => void) | null = null;
+  /** Sees every fault before the IDT does; returns true when it took the fault (a VM exit). */
+  interceptFault: ((cpu: Cpu, f: CpuFault) => boolean) | null = null;
 
   constructor(mem: PhysicalMemory, ports: PortBus, id = 0) {
     this.mem = mem;
@@ -575,11 +608,17 @@ export class Cpu {
     this.stopRequested = false;
     let left = budget;
     while (left > 0) {
+      if (this.attention) {
+        // Cleared first: the service sets it again if it must look at the next boundary.
+        this.attention = false;
+        this.serviceEvents?.(this);
+      }
       if (this.halted) return Stop.Halted;
       let block: Block | null = null;
       let start = 0;
       try {
         while (left > 0) {
+          if (this.attention) break;
           start = this.rip;
           block = null;
           block = this.fetchBlock();
@@ -599,7 +638,7 @@ export class Cpu {
           if (this.stopRequested || this.halted) break;
         }
       } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
+        if (!(e instanceof CpuFault) && !(e instanceof Interception)) throw e;
         if (block) {
           // The block's instructions before the faulting one completed.
           const k = completedBefore(block, start, this.rip);
@@ -608,7 +647,8 @@ export class Cpu {
           left -= k;
         }
         left--;
-        this.fault(e);
+        if (e instanceof CpuFault) this.fault(e);
+        else e.action(this);
       }
       if (this.shutdown) return Stop.Shutdown;
       if (this.stopRequested) return Stop.Requested;
@@ -620,6 +660,7 @@ export class Cpu {
   fault(f: CpuFault): void {
     this.instructions++;
     this.cycles += 1;
+    if (this.interceptFault && this.interceptFault(this, f)) return;
     deliverEvent(this, f.vector, f.errorCode, "fault");
   }
 

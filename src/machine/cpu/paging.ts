@@ -115,11 +115,19 @@ export function controlRegistersWritten(cpu: Cpu, oldCr0: number, oldCr4: number
  */
 export function translate(cpu: Cpu, la: number, acc: number, user: boolean): number {
   const vpn = Math.floor(la / 4096);
+  const g = cpu.guestPhys;
   if ((cpu.cr0 & CR0_PG) === 0) {
-    cpu.tlb.fill(vpn, vpn * 4096, 0x3f, false, NaN);
-    return la;
+    if (!g) {
+      cpu.tlb.fill(vpn, vpn * 4096, 0x3f, false, NaN);
+      return la;
+    }
+    const hpa = g.translate(la, acc, true, la);
+    cpu.tlb.fill(vpn, hpa - (hpa % 4096), g.rights * 9, false, NaN);
+    return hpa;
   }
   const mem = cpu.mem;
+  // Under EPT, every guest-physical address the walk touches is translated again.
+  const table32 = (gpa: number, write: boolean) => (g ? g.translate(gpa, write ? ACC_WRITE : ACC_READ, false, la) : gpa);
   const nxe = (cpu.efer & EFER_NXE) !== 0;
   const fetchBit = acc === ACC_EXEC && (nxe || (cpu.cr4 & CR4_SMEP) !== 0) ? PFE_I : 0;
   const errBase = (acc === ACC_WRITE ? PFE_W : 0) | (user ? PFE_U : 0) | fetchBit;
@@ -132,7 +140,8 @@ export function translate(cpu: Cpu, la: number, acc: number, user: boolean): num
   for (;; shift -= 9) {
     const idx = Math.floor(la / 2 ** shift) & 511;
     const ea = table + idx * 8;
-    const lo = mem.read32(ea), hi = mem.read32(ea + 4);
+    const hea = table32(ea, false);
+    const lo = mem.read32(hea), hi = mem.read32(hea + 4);
     if ((lo & PTE_P) === 0) pageFault(cpu, la, errBase);
     const ps = shift !== 12 && (lo & PTE_PS) !== 0;
     let reserved = (hi & HI_RESERVED) !== 0 || (!nxe && hi < 0);
@@ -173,12 +182,13 @@ export function translate(cpu: Cpu, la: number, acc: number, user: boolean): num
 
   // Accessed on every level, dirty on the leaf for a write.
   for (const ea of entries) {
-    const lo = mem.read32(ea);
-    if ((lo & PTE_A) === 0) mem.write32(ea, lo | PTE_A);
+    const lo = mem.read32(table32(ea, false));
+    if ((lo & PTE_A) === 0) mem.write32(table32(ea, true), lo | PTE_A);
   }
   let dirty = (leafLo & PTE_D) !== 0;
   if (acc === ACC_WRITE && !dirty) {
-    mem.write32(leafAddr, mem.read32(leafAddr) | PTE_D);
+    const hleaf = table32(leafAddr, true);
+    mem.write32(hleaf, mem.read32(hleaf) | PTE_D);
     dirty = true;
   }
   if (!dirty) {
@@ -191,6 +201,13 @@ export function translate(cpu: Cpu, la: number, acc: number, user: boolean): num
   const pa4k = table + (offsetInPage - (offsetInPage % 4096));
   const largeBase = shift === 12 ? NaN : Math.floor(vpn / (pageSize / 4096)) * (pageSize / 4096);
   const global = (leafLo & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
-  cpu.tlb.fill(vpn, pa4k, sup | (usr << 3), global, largeBase);
-  return pa4k + (la & 0xfff);
+  if (!g) {
+    cpu.tlb.fill(vpn, pa4k, sup | (usr << 3), global, largeBase);
+    return pa4k + (la & 0xfff);
+  }
+  // The final guest-physical page through EPT: the TLB keeps only what both allow, so an
+  // access EPT forbids misses the TLB, walks again and becomes an EPT violation.
+  const hpa = g.translate(pa4k + (la & 0xfff), acc, true, la);
+  cpu.tlb.fill(vpn, hpa - (la & 0xfff), (sup & g.rights) | ((usr & g.rights) << 3), global, largeBase);
+  return hpa;
 }
