@@ -42,6 +42,23 @@ export interface GuestPhysical {
 }
 
 /**
+ * What VMX does with events in non-root operation; the event service (APIC side) asks
+ * before it delivers anything through the IDT.
+ */
+export interface EventInterceptor {
+  /** At an instruction boundary, first: the VMX-preemption timer. True if it caused a VM exit. */
+  boundary(cpu: Cpu): boolean;
+  /** An NMI is about to be delivered: true if it is a VM exit instead (NMI exiting). */
+  nmi(cpu: Cpu): boolean;
+  /**
+   * An external interrupt is deliverable: true if it is a VM exit instead (external-
+   * interrupt exiting). `acknowledge` takes the vector from the local APIC (for
+   * "acknowledge interrupt on exit").
+   */
+  externalInterrupt(cpu: Cpu, acknowledge: () => number): boolean;
+}
+
+/**
  * Thrown by an instruction (or an event) to end it without committing it, like a fault,
  * when something other than the guest's IDT takes over: a VM exit. run() accounts the
  * instruction as not executed and calls `action`.
@@ -136,6 +153,12 @@ export class Cpu {
   serviceEvents: ((cpu: Cpu) => void) | null = null;
   /** Sees every fault before the IDT does; returns true when it took the fault (a VM exit). */
   interceptFault: ((cpu: Cpu, f: CpuFault) => boolean) | null = null;
+  /** VMX's say on NMIs, external interrupts and its preemption timer. */
+  eventInterceptor: EventInterceptor | null = null;
+  /** Timers (APIC, VMX preemption) by owner: the cycle at which each wants serviceEvents. */
+  private readonly deadlines = new Map<string, number>();
+  /** The earliest deadline: run() services events once cycles reach it. */
+  eventCycle = Infinity;
 
   constructor(mem: PhysicalMemory, ports: PortBus, id = 0) {
     this.mem = mem;
@@ -199,6 +222,15 @@ export class Cpu {
   set cpl(v: number) {
     this.cplValue = v;
     this.userShift = v === 3 ? 3 : 0;
+  }
+
+  /** Asks for serviceEvents once the cycle clock reaches `cycle` (Infinity: cancel). */
+  setDeadline(owner: string, cycle: number): void {
+    if (cycle === Infinity) this.deadlines.delete(owner);
+    else this.deadlines.set(owner, cycle);
+    let min = Infinity;
+    for (const c of this.deadlines.values()) min = Math.min(min, c);
+    this.eventCycle = min;
   }
 
   // ---------------------------------------------------------------- RFLAGS
@@ -608,7 +640,7 @@ export class Cpu {
     this.stopRequested = false;
     let left = budget;
     while (left > 0) {
-      if (this.attention) {
+      if (this.attention || this.cycles >= this.eventCycle) {
         // Cleared first: the service sets it again if it must look at the next boundary.
         this.attention = false;
         this.serviceEvents?.(this);
@@ -618,7 +650,7 @@ export class Cpu {
       let start = 0;
       try {
         while (left > 0) {
-          if (this.attention) break;
+          if (this.attention || this.cycles >= this.eventCycle) break;
           start = this.rip;
           block = null;
           block = this.fetchBlock();
