@@ -13,6 +13,7 @@
 // the case: see comparedFlags() below, which holds every "undefined" rule.
 
 import { DECODE_TABLE, type TableEntry } from "../../src/machine/cpu/decode-table.ts";
+import { operandSize, sizeLetter, letterSize } from "../../src/machine/cpu/decoder.ts";
 
 export const CODE_BASE = 0x20000000;
 export const DATA_BASE = 0x10000000;
@@ -317,45 +318,6 @@ export interface Outcome {
   problem?: string;
 }
 
-function sizeLetter(spec: string): string {
-  const m = /^[A-Z]([bwdqvzy])$/.exec(spec);
-  return m ? m[1] : "";
-}
-
-/** Operand size per the SDM (REX.W wins over 66). */
-function operandSize(f: Form, w: boolean, o16: boolean): number {
-  const e = f.entry;
-  if (e.size === "f64") return 8;
-  if (e.size === "d64") return w ? 8 : o16 ? 2 : 8;
-  let letter = "v";
-  for (const spec of f.ops) {
-    if (/^[EGZAMRXYO]/.test(spec) && sizeLetter(spec)) {
-      letter = sizeLetter(spec);
-      break;
-    }
-  }
-  switch (letter) {
-    case "b": return 1;
-    case "w": return 2;
-    case "d": return 4;
-    case "q": return 8;
-    case "y": return w ? 8 : 4;
-    case "z": return o16 ? 2 : 4;
-    default: return w ? 8 : o16 ? 2 : 4;
-  }
-}
-
-function sizeOfLetter(letter: string, opsize: number, w: boolean): number {
-  switch (letter) {
-    case "b": return 1;
-    case "w": return 2;
-    case "d": return 4;
-    case "q": return 8;
-    case "y": return w ? 8 : 4;
-    case "z": return opsize === 2 ? 2 : 4;
-    default: return opsize;
-  }
-}
 
 interface Imm {
   size: number;
@@ -804,7 +766,7 @@ function build(rng: Rng, f: Form, index: number): FuzzCase | null {
   }
   if (exec === "bswap" && b.rexBits.w === 0 && rng.chance(0.3)) b.rex = 0x40;
   b.w = b.rex >= 0 && b.rexBits.w === 1;
-  b.opsize = operandSize(f, b.w, b.o16);
+  b.opsize = operandSize(f.entry, b.w, b.o16);
   const memAllowed = hasMemOp && f.modKind !== "r" && !ops.some((s) => s[0] === "R");
   const regAllowed = ops.some((s) => s[0] === "E" || s[0] === "R") && f.modKind !== "m";
   let useMem = f.needsModrm && memAllowed && (!regAllowed || rng.chance(0.5));
@@ -889,7 +851,7 @@ function build(rng: Rng, f: Form, index: number): FuzzCase | null {
   // ---- the memory operand
   const eSpec = ops.find((s) => s[0] === "E" || s[0] === "M");
   if (useMem) {
-    let size = eSpec ? sizeOfLetter(sizeLetter(eSpec), b.opsize, b.w) : b.opsize;
+    let size = eSpec ? letterSize(sizeLetter(eSpec), b.opsize, b.w) : b.opsize;
     if (exec === "cmpxchg8b") size = b.w ? 16 : 8;
     if (exec === "ldt") size = 10;
     if (exec === "movFromSeg") size = 2;

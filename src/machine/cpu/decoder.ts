@@ -120,30 +120,35 @@ const undefinedOpcode: Handler = (cpu) => cpu.undefinedOpcode();
 const tooLong: Handler = (cpu) => cpu.generalProtection(0);
 
 /** The size letter of an operand spec such as "Ev" or "Ab" (or "" if none). */
-function sizeLetter(spec: string): string {
+export function sizeLetter(spec: string): string {
   const m = /^[A-Z]([bwdqvzy])$/.exec(spec);
   return m ? m[1] : "";
 }
 
-function operandSize(entry: TableEntry, rexW: boolean, o16: boolean): number {
-  if (entry.size === "f64") return 8;
-  if (entry.size === "d64") return o16 && !rexW ? 2 : 8; // REX.W wins over 66
-  let letter = "v";
-  for (const spec of entry.operands.split(",")) {
-    if (/^[EGZAMRXYO]/.test(spec) && sizeLetter(spec)) {
-      letter = sizeLetter(spec);
-      break;
-    }
-  }
+/** Bytes of an operand with size letter `letter`, given the instruction's operand size. */
+export function letterSize(letter: string, opsize: number, rexW: boolean): number {
   switch (letter) {
     case "b": return 1;
     case "w": return 2;
     case "d": return 4;
     case "q": return 8;
     case "y": return rexW ? 8 : 4;
-    case "z": return o16 ? 2 : 4;
-    default: return rexW ? 8 : o16 ? 2 : 4;
+    case "z": return opsize === 2 ? 2 : 4;
+    default: return opsize;
   }
+}
+
+/**
+ * The operand size of an entry under REX.W and a 66 prefix (SDM Vol. 1 3.6.1): that of
+ * its first sized register or memory operand; 'd64' defaults to 64 bits, 'f64' forces it.
+ */
+export function operandSize(entry: TableEntry, rexW: boolean, o16: boolean): number {
+  if (entry.size === "f64") return 8;
+  if (entry.size === "d64") return o16 && !rexW ? 2 : 8; // REX.W wins over 66
+  const sized = entry.operands.split(",").find((spec) => /^[EGZAMRXYO]/.test(spec) && sizeLetter(spec));
+  const letter = sized ? sizeLetter(sized) : "v";
+  const v = rexW ? 8 : o16 ? 2 : 4;
+  return letter === "v" ? v : letter === "z" ? (o16 ? 2 : 4) : letterSize(letter, v, rexW);
 }
 
 /**

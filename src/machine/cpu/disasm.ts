@@ -1,7 +1,7 @@
 // Disassembler: Insn -> Intel-syntax text, from the same table entry the decoder used,
 // close to `objdump -d -M intel` so traces and test reports read naturally.
 
-import { decode, Insn, NO_REG, REG_RIP } from "./decoder.ts";
+import { decode, Insn, NO_REG, REG_RIP, letterSize } from "./decoder.ts";
 
 const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
 const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
@@ -29,15 +29,7 @@ function hex64(lo: number, hi: number, size: number): string {
 }
 
 function sizeOf(letter: string, i: Insn): number {
-  switch (letter) {
-    case "b": return 1;
-    case "w": return 2;
-    case "d": return 4;
-    case "q": return 8;
-    case "z": return i.opsize === 2 ? 2 : 4;
-    case "y": return i.rexW ? 8 : 4;
-    default: return i.opsize;
-  }
+  return letterSize(letter, i.opsize, i.rexW);
 }
 
 function memory(i: Insn, size: number | null, address: number): string {
