@@ -1,6 +1,8 @@
 // Interpreter speed: MIPS on CPU-bound programs (bench/programs), compiled at -O2 and
 // run on one vCPU of the bare machine. A benchmark, not a test: it prints, it asserts
 // nothing. Run: npm run bench [-- --opt O0] [-- --repeat 3]
+// LVD_JIT=0 npm run bench: blocks compiled to handler calls only (no inline code, jit.ts);
+// LVD_JIT=off: blocks interpreted (no code generation at all).
 
 import { readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -8,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { BareMachine } from "../src/machine/bare.ts";
 import { parseElf } from "../src/machine/elf.ts";
 import { bareProgramObjects } from "../src/cli/compile.ts";
+import { configureBlocks } from "../src/machine/cpu/blocks.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {
@@ -15,10 +18,14 @@ const flag = (name: string, dflt: string) => {
   return k >= 0 ? args[k + 1] : dflt;
 };
 const opt = flag("--opt", "O2");
+// LVD_JIT=0: compiled blocks call every handler (no inline code); LVD_JIT=off: no compiled blocks at all.
+if (process.env.LVD_JIT === "0") configureBlocks({ jit: false });
+else if (process.env.LVD_JIT === "off") configureBlocks({ codegen: false });
 const repeat = Number(flag("--repeat", "3"));
 const dir = join(dirname(fileURLToPath(import.meta.url)), "programs");
 
-console.log(`MIPS of the interpreter, ${opt}, best of ${repeat} runs, one vCPU`);
+const mode = process.env.LVD_JIT === "0" ? ", handler calls only" : process.env.LVD_JIT === "off" ? ", no compiled blocks" : "";
+console.log(`MIPS of the interpreter, ${opt}, best of ${repeat} runs, one vCPU${mode}`);
 let totalInstructions = 0, totalSeconds = 0;
 for (const name of readdirSync(dir).filter((f) => f.endsWith(".c")).sort()) {
   const objects = bareProgramObjects(join(dir, name), opt).map((o) => parseElf(o.bytes, o.name));

@@ -226,7 +226,7 @@ describe("CPUID, RDTSC, RDRAND", () => {
     const c = s.cpu;
     expect(str(c.lo[R8], c.lo[R9], c.lo[R10])).toBe("GenuineIntel");
     expect(c.lo[R11] >>> 24).toBe(c.id);
-    expect(c.lo[R12] & (1 << 5)).toBe(0); // VMX not yet
+    expect(c.lo[R12] & (1 << 5)).toBe(1 << 5); // VMX (test/vmx covers it)
     expect(c.lo[R12] & (1 << 27)).toBe(0); // OSXSAVE follows CR4
     expect(c.lo[R13] & 0xff).toBe(MAXPHYADDR);
     expect((c.lo[R13] >> 8) & 0xff).toBe(48);
@@ -344,7 +344,7 @@ describe("MSRs", () => {
     fault("mov ecx, 0xc0000100\nmov edx, 0x8000\nxor eax, eax\nwrmsr");
     fault("mov ecx, 0xc0000080\nmov eax, 0xd01\nxor edx, edx\nwrmsr\nor eax, 2\nwrmsr");
     fault("mov ecx, 0x10ff\nwrmsr");
-    fault("mov ecx, 0x480\nrdmsr"); // VMX capabilities: later
+    fault("mov ecx, 0x492\nrdmsr"); // past the VMX capability MSRs (0x480-0x491)
   });
 
   it("IA32_FEATURE_CONTROL cannot be written once locked", () => {
@@ -680,7 +680,7 @@ describe("SYSCALL and SYSRET", () => {
 });
 
 describe("VMX instructions", () => {
-  it.each(["vmcall", "vmxon [rax]", "vmlaunch", "vmread rax, rbx"])("%s is #UD while VMX is absent", (src) => {
+  it.each(["vmcall", "vmxon [rax]", "vmlaunch", "vmread rax, rbx"])("%s is #UD outside VMX operation", (src) => {
     expectFault(snippet(src), 6);
   });
 });

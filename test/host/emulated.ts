@@ -6,6 +6,7 @@
 import { PhysicalMemory } from "../../src/machine/memory.ts";
 import { Cpu, CS, SS, DS, ES, FS, GS, type PortBus, type ShutdownReason } from "../../src/machine/cpu/cpu.ts";
 import { PageTableBuilder } from "../../src/machine/page-tables.ts";
+import { blockConfig, configureBlocks } from "../../src/machine/cpu/blocks.ts";
 import { CODE_BASE, DATA_BASE, PAGE, initialData, type FuzzCase, type Outcome } from "./cases.ts";
 import type { HostEnv } from "./native.ts";
 
@@ -37,7 +38,15 @@ export class Emulator {
   private readonly initial: SystemState;
   private readonly tables = new Uint8Array(0x10000);
 
-  constructor(env: HostEnv) {
+  /**
+   * Runs each case as one decoded block compiled before its first run (so through
+   * jit.ts's generated code, a flag producer and its consumer in the same block) instead
+   * of one cpu.step() per instruction.
+   */
+  readonly viaBlocks: boolean;
+
+  constructor(env: HostEnv, opts: { viaBlocks?: boolean } = {}) {
+    this.viaBlocks = opts.viaBlocks ?? false;
     let next = 0x10000;
     const pt = new PageTableBuilder(this.mem, () => {
       const pa = next;
@@ -104,10 +113,18 @@ export class Emulator {
     cpu.rip = CODE_BASE + c.codeOff;
     cpu.rflags = c.rflags;
     let problem: string | undefined;
+    const saved = { ...blockConfig };
     try {
-      for (let k = 0; k < c.steps && !cpu.shutdown; k++) cpu.step();
+      if (this.viaBlocks) {
+        configureBlocks({ hot: 0, maxLength: c.steps });
+        cpu.run(c.steps);
+      } else {
+        for (let k = 0; k < c.steps && !cpu.shutdown; k++) cpu.step();
+      }
     } catch (e) {
       problem = `the emulator threw: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      configureBlocks(saved);
     }
     const regs: bigint[] = [];
     for (let r = 0; r < 16; r++) regs.push((BigInt(cpu.hi[r] >>> 0) << 32n) | BigInt(cpu.lo[r] >>> 0));

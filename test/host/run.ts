@@ -14,15 +14,19 @@ export interface RunResult {
   times: { generate: number; host: number; emulator: number };
 }
 
-export function runCases(seed: number, count: number, filter?: string): RunResult {
+/**
+ * `viaBlocks`: run each case through generated block code (jit.ts) rather than cpu.step();
+ * `pairs`: the share of producer/consumer pair cases (generateCases' default otherwise).
+ */
+export function runCases(seed: number, count: number, filter?: string, opts: { viaBlocks?: boolean; pairs?: number } = {}): RunResult {
   let t = performance.now();
-  const cases = generateCases(seed, count, { filter });
+  const cases = generateCases(seed, count, { filter, pairs: opts.pairs });
   const generate = performance.now() - t;
   t = performance.now();
   const { env, outcomes } = runNative(cases);
   const host = performance.now() - t;
   t = performance.now();
-  const emu = new Emulator(env);
+  const emu = new Emulator(env, opts);
   const mismatches: Mismatch[] = [];
   for (let k = 0; k < cases.length; k++) {
     const lvd = emu.run(cases[k]);

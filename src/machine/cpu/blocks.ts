@@ -3,25 +3,71 @@
 // A block starts at some instruction and extends through "straight" instructions (those
 // that neither transfer control nor change how later instructions are fetched or
 // translated: ALU, moves, stack, shifts, multiply/divide, bit operations...) up to and
-// including the first other instruction, a page end, or MAX_LENGTH instructions.
+// including the first other instruction, a page end, or maxLength instructions.
 //
-// Once a block has run HOT times it is compiled: a JS function with one call site per
-// instruction, each seeing a single handler, so the engine can inline the handler and
-// the operand paths behind it. The run loop executes a block only when its whole length
-// fits in the instruction budget, and single-steps otherwise, so interleaving between
-// vCPUs and event delivery stay exact to the instruction.
+// Loops: a block that ends in a conditional branch back to its own start loops in its
+// compiled code (jit.ts). To find more of them, decoding goes on past forward conditional
+// branches (a backward one ends the block: usually a loop's back edge); if the block
+// then turns out to be a loop, it keeps them as side exits (a taken one leaves the block
+// there), else it is cut after the first one. Side exits in blocks that do not loop cost
+// more engine compile time than they save (measured: sideExits "all").
 //
-// Faults stay precise: RIP is committed after every instruction, so a fault thrown by
+// Once a block has run `hot` times it is compiled into one JS function (jit.ts): the
+// instruction forms jit.ts knows become inline code with their operands as constants,
+// the others a call of their handler from a call site of their own (so the engine can
+// inline it). The run loop executes a block only when its whole length fits in the
+// instruction budget, and single-steps otherwise, so interleaving between vCPUs and
+// event delivery stay exact to the instruction.
+//
+// Faults stay precise: whenever an instruction may fault or look at RIP (a handler call,
+// the slow path of a memory access), RIP holds its address first, so a fault thrown by
 // instruction k finds RIP on it; a block adds its cycles only when it completes, and the
-// run loop charges the k instructions before a fault (completedBefore, cyclesBefore). Self-modifying
-// code: a write to any decoded code page sets cpu.codeWritten, and after each instruction
-// that may write memory a block returns early so the next fetch sees the new bytes.
+// run loop charges the k instructions before a fault (completedBefore, cyclesBefore).
+// Self-modifying code: a write to any decoded code page sets cpu.codeWritten, and after
+// each instruction that may have written one a block returns early so the next fetch
+// sees the new bytes.
 
 import type { Cpu } from "./cpu.ts";
 import type { Insn } from "./decoder.ts";
+import { compileBlock, loopState, loops, type BlockFn } from "./jit.ts";
 
-export const MAX_LENGTH = 32;
-const HOT = 16;
+/** How blocks are built and run; see configureBlocks(). */
+export interface BlockConfig {
+  /** Compile hot blocks to JS functions (false: always interpret them). */
+  codegen: boolean;
+  /** Inline code for the instruction forms jit.ts knows (false: a handler call for every instruction). */
+  jit: boolean;
+  /** Runs of a block before it is compiled; 0 compiles it before its first run. */
+  hot: number;
+  /** Most instructions in a block (blocks already built keep their length). */
+  maxLength: number;
+  /** Count the runs of every block built from now on, in `profiledBlocks` (blocks are then interpreted). */
+  profile: boolean;
+  /**
+   * Blocks continue past forward conditional branches (a taken one is a side exit):
+   * "loops", only in blocks that loop; "all"; "none".
+   */
+  sideExits: "loops" | "all" | "none";
+}
+
+const config: BlockConfig = { codegen: true, jit: true, hot: 16, maxLength: 32, profile: false, sideExits: "loops" };
+/** Code generation failed here (a strict content security policy): interpret. */
+let codegenUnavailable = false;
+
+/** The current configuration. */
+export const blockConfig: Readonly<BlockConfig> = config;
+
+/**
+ * Changes how blocks are built and run, for benchmarks and tests (the processor itself
+ * never reads the environment): e.g. { jit: false } to measure the generic call sites,
+ * { hot: 0, maxLength: 1 } to send every instruction through generated code.
+ */
+export function configureBlocks(changes: Partial<BlockConfig>): void {
+  Object.assign(config, changes);
+}
+
+/** Blocks built while profiling, with their run counts. */
+export const profiledBlocks: Block[] = [];
 
 /** Handlers that neither branch nor change fetch, translation or CPU mode. */
 const STRAIGHT = new Set([
@@ -33,14 +79,6 @@ const STRAIGHT = new Set([
   "pushZ", "popZ", "pushE", "popE", "pushI", "pushf", "enter", "leave",
 ]);
 
-/** Handlers that may write memory (after them a block checks for self-modifying code). */
-function mayWriteMemory(i: Insn): boolean {
-  const e = i.entry!;
-  return (e.writesE === true && i.rm < 0) || /^(push|pop|enter|xchg|cmpxchg|xadd|movOA)/.test(e.exec);
-}
-
-export type BlockFn = (c: Cpu, insns: Insn[]) => number;
-
 export class Block {
   readonly insns: Insn[];
   /** Modeled cycles of the whole block. */
@@ -49,10 +87,15 @@ export class Block {
   fn: BlockFn | null = null;
 
   constructor(insns: Insn[]) {
+    if (config.sideExits === "loops" && !loops(insns)) {
+      const k = insns.findIndex((i) => i.entry !== null && i.entry.exec === "jcc");
+      if (k >= 0) insns = insns.slice(0, k + 1);
+    }
     this.insns = insns;
     let cycles = 0;
     for (const i of insns) cycles += i.cost;
     this.cycles = cycles;
+    if (config.profile) profiledBlocks.push(this);
   }
 
   get length(): number {
@@ -60,9 +103,11 @@ export class Block {
   }
 }
 
-/** Whether a block continues after this instruction. */
-export function continuesBlock(i: Insn): boolean {
-  return i.entry !== null && STRAIGHT.has(i.entry.exec) && (i.rep === 0 || !i.entry.rep);
+/** Whether a block that has `length` instructions, the last being `i`, continues after it. */
+export function continuesBlock(i: Insn, length: number): boolean {
+  if (length >= config.maxLength || i.entry === null) return false;
+  const e = i.entry.exec;
+  return (STRAIGHT.has(e) && (i.rep === 0 || !i.entry.rep)) || (config.sideExits !== "none" && e === "jcc" && i.immLo >= 0);
 }
 
 /**
@@ -74,11 +119,13 @@ function interpret(c: Cpu, insns: Insn[]): number {
   let cycles = 0;
   for (let k = 0; k < n; k++) {
     const i = insns[k];
-    c.nextRip = c.rip + i.len;
+    const next = c.rip + i.len;
+    c.nextRip = next;
     i.exec(c, i);
     c.rip = c.nextRip;
     cycles += i.cost;
-    if (c.codeWritten && k < n - 1) {
+    // A taken branch (a side exit), or a write to decoded code: the block ends here.
+    if (k < n - 1 && (c.rip !== next || c.codeWritten)) {
       c.cycles += cycles;
       return k + 1;
     }
@@ -87,45 +134,56 @@ function interpret(c: Cpu, insns: Insn[]): number {
   return n;
 }
 
-let codegen = true;
-
-/** Compiles a block into a function with one monomorphic call site per instruction. */
-function compile(b: Block): BlockFn {
-  const lines: string[] = ["let i;"];
-  const n = b.insns.length;
-  let cycles = 0;
-  b.insns.forEach((i, k) => {
-    cycles += i.cost;
-    lines.push(`i = I[${k}]; c.nextRip = c.rip + ${i.len}; i.exec(c, i); c.rip = c.nextRip;`);
-    if (k < n - 1 && mayWriteMemory(i)) lines.push(`if (c.codeWritten) { c.cycles += ${cycles}; return ${k + 1}; }`);
-  });
-  lines.push(`c.cycles += ${cycles}; return ${n};`);
-  return new Function("c", "I", lines.join("\n")) as BlockFn;
+/** Compiles a block of processor `c` now. */
+export function compile(c: Cpu, b: Block): BlockFn | null {
+  if (codegenUnavailable) return null;
+  try {
+    b.fn = compileBlock(b.insns, config.jit, c);
+  } catch (e) {
+    if (!(e instanceof EvalError)) throw e; // a bug in the generator, not a policy
+    codegenUnavailable = true;
+  }
+  return b.fn;
 }
 
-/** Executes a block; returns the number of instructions completed. */
-export function runBlock(c: Cpu, b: Block): number {
+/**
+ * Executes a block, which fits in `left` instructions; returns the number of instructions
+ * completed. A compiled block that ends in a branch back to its own start (a loop) runs
+ * again as long as the run loop would run it again: while it fits in `left`, before the
+ * next event deadline, and nothing asked for attention (jit.ts).
+ */
+export function runBlock(c: Cpu, b: Block, left: number): number {
   c.codeWritten = false;
-  if (b.fn) return b.fn(c, b.insns);
-  if (++b.runs >= HOT && codegen) {
-    try {
-      b.fn = compile(b);
-    } catch {
-      codegen = false; // no code generation here (a strict content security policy)
-    }
+  if (b.fn) return b.fn(c, b.insns, left);
+  if (config.profile) {
+    b.runs++;
+    return interpret(c, b.insns);
   }
+  if (++b.runs > config.hot && config.codegen && compile(c, b)) return b.fn!(c, b.insns, left);
   return interpret(c, b.insns);
 }
 
-/** How many of the block's instructions precede the one at `rip` (the block began at `start`). */
+/**
+ * How many instructions of the block completed before the one at `rip` faulted (the
+ * block began at `start`): those of earlier passes of a looping block, then those before
+ * `rip` in the pass that faulted.
+ */
 export function completedBefore(b: Block, start: number, rip: number): number {
   let k = 0;
   for (let at = start; k < b.insns.length && at < rip; k++) at += b.insns[k].len;
+  if (loopState.insns === b.insns) {
+    k += loopState.done;
+    loopState.insns = null;
+  }
   return k;
 }
 
-/** Cycles of the first `k` instructions (for a block that faulted on instruction k). */
+/**
+ * Cycles not yet charged for the first `k` completed instructions of a block that
+ * faulted: a looping block has charged its complete passes.
+ */
 export function cyclesBefore(b: Block, k: number): number {
+  k %= b.insns.length;
   let sum = 0;
   for (let j = 0; j < k; j++) sum += b.insns[j].cost;
   return sum;

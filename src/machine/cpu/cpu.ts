@@ -19,7 +19,9 @@ import { decode, Insn, NeedMoreBytes, NO_REG, REG_RIP } from "./decoder.ts";
 import { arithFlags, setArithFlags, ARITH, WRITABLE, IF, TF, RF, F_EAGER, AC, DF } from "./flags.ts";
 import { Tlb, ACC_READ, ACC_WRITE, ACC_EXEC, translate } from "./paging.ts";
 import { deliverEvent } from "./interrupts.ts";
-import { Block, MAX_LENGTH, continuesBlock, runBlock, completedBefore, cyclesBefore } from "./blocks.ts";
+import { Block, continuesBlock, runBlock, completedBefore, cyclesBefore } from "./blocks.ts";
+import type { LocalApic } from "../apic.ts";
+import type { Vmx } from "../vmx/vmx.ts";
 
 export * from "./arch.ts";
 import {
@@ -69,9 +71,11 @@ export class Interception {
 
 export class Cpu {
   readonly mem: PhysicalMemory;
-  private readonly ram: DataView;
-  private readonly ramSize: number;
-  private readonly codePage: Uint8Array;
+  // RAM, its size and the decoded-code page marks: the memory fast path (also inlined
+  // by generated block code, jit.ts).
+  readonly ram: DataView;
+  readonly ramSize: number;
+  readonly codePage: Uint8Array;
   ports: PortBus;
   readonly id: number;
 
@@ -85,8 +89,8 @@ export class Cpu {
   /** Where readEForWrite() found its memory operand: physical address, or -1 and the linear one. */
   private rmwPa = -1;
   private rmwLa = 0;
-  /** 3 at CPL 3, else 0: shifts an access kind to the TLB's user-mode rights bits. */
-  private userShift = 0;
+  /** 3 at CPL 3, else 0: shifts an access kind to the TLB's user-mode rights bits (read by jit.ts; set through cpl). */
+  userShift = 0;
   private cplValue = 0;
 
   // Lazy arithmetic flags (flags.ts) and the other RFLAGS bits.
@@ -129,9 +133,15 @@ export class Cpu {
   shutdown: ShutdownReason | null = null;
   /** STI/MOV SS shadow: interrupts are not recognised before the next instruction ends. */
   interruptShadow = false;
+  /** NMIs are blocked from the delivery of one until the next IRET (events.ts, traps.ts). */
+  nmiBlocked = false;
   stopRequested = false;
 
-  readonly tlb = new Tlb();
+  /**
+   * The TLB of the current translation context. VMX (vmx/tlb.ts) keeps one per (VPID,
+   * EPTP) and swaps this on VM entry, VM exit and VMFUNC, so those need no flush.
+   */
+  tlb = new Tlb();
   /** Decoded blocks per physical page, indexed by the offset of their first instruction. */
   private readonly icache = new Map<number, (Block | undefined)[]>();
   /** Linear address of the page fetch() last translated (NaN: translate again). */
@@ -145,6 +155,10 @@ export class Cpu {
   // Hooks for the hardware around the core (APIC, VMX). Null: a bare processor.
   /** EPT, while in VMX non-root operation with EPT enabled. */
   guestPhys: GuestPhysical | null = null;
+  /** VMX state (vmx/vmx.ts), created by the first VMX instruction or by the hypervisor. */
+  vmx: Vmx | null = null;
+  /** This vCPU's local APIC (apic.ts): its xAPIC page is intercepted in readPhys/writePhys. */
+  apic: LocalApic | null = null;
   /**
    * Set by whoever makes an event pending (an interrupt, NMI, a VMX timer): run() clears
    * it and calls serviceEvents at the next instruction boundary, between blocks.
@@ -240,6 +254,7 @@ export class Cpu {
   }
   set rflags(v: number) {
     const changed = (this.rfl ^ v) & AC;
+    if ((v & ~this.rfl & IF) !== 0) this.attention = true; // a pending interrupt may now be taken (events.ts)
     setArithFlags(this, v);
     this.rfl = (v & WRITABLE & ~ARITH) | 2;
     if (changed) this.tlb.flushAll(); // SMAP checks depend on AC
@@ -411,6 +426,10 @@ export class Cpu {
   /** Reads `size` bytes at a physical address; high half of a qword in this.h. */
   readPhys(pa: number, size: number): number {
     if (pa + size > this.ramSize) {
+      if (this.apic !== null && this.apic.claims(pa)) {
+        this.h = 0;
+        return this.apic.readMmio(pa, size); // this vCPU's own local APIC page
+      }
       this.h = size === 8 ? this.mem.read32(pa + 4) : 0;
       return size === 1 ? this.mem.read8(pa) : size === 2 ? this.mem.read16(pa) : this.mem.read32(pa);
     }
@@ -425,6 +444,7 @@ export class Cpu {
 
   writePhys(pa: number, size: number, lo: number, hi: number): void {
     if (pa + size > this.ramSize || this.codePage[pa >>> 12] !== 0 || this.codePage[(pa + size - 1) >>> 12] !== 0) {
+      if (this.apic !== null && this.apic.claims(pa)) return this.apic.writeMmio(pa, size, lo);
       // MMIO, or a page with decoded code (PhysicalMemory invalidates it).
       if (size === 1) this.mem.write8(pa, lo);
       else if (size === 2) this.mem.write16(pa, lo);
@@ -586,7 +606,7 @@ export class Cpu {
       }
       insns.push(ins);
       at += ins.len;
-      if (!continuesBlock(ins) || insns.length >= MAX_LENGTH || at >= 4096) break;
+      if (!continuesBlock(ins, insns.length) || at >= 4096) break;
     }
     const block = new Block(insns);
     if (this.mem.isRam(this.fetchPa)) this.fetchPage[off] = block;
@@ -643,7 +663,13 @@ export class Cpu {
       if (this.attention || this.cycles >= this.eventCycle) {
         // Cleared first: the service sets it again if it must look at the next boundary.
         this.attention = false;
-        this.serviceEvents?.(this);
+        try {
+          this.serviceEvents?.(this);
+        } catch (e) {
+          // Delivering an event can end in a VM exit (an EPT violation on the IDT or stack).
+          if (!(e instanceof Interception)) throw e;
+          e.action(this);
+        }
       }
       if (this.halted) return Stop.Halted;
       let block: Block | null = null;
@@ -655,8 +681,9 @@ export class Cpu {
           block = null;
           block = this.fetchBlock();
           let n: number;
-          if (block.insns.length <= left) {
-            n = runBlock(this, block);
+          // Single-step up to a deadline, so a timer lands on the exact instruction boundary.
+          if (block.insns.length <= left && this.cycles + block.cycles < this.eventCycle) {
+            n = runBlock(this, block, left);
           } else {
             const i = block.insns[0];
             this.nextRip = start + i.len;
@@ -698,6 +725,7 @@ export class Cpu {
 
   /** Stops the processor for good (a triple fault), keeping the first fault for the report. */
   triple(reason: ShutdownReason): void {
+    this.vmx?.tripleFault(); // in VMX non-root operation: a VM exit (throws an Interception)
     if (!this.shutdown) this.shutdown = reason;
   }
 

@@ -224,7 +224,7 @@ export function decode(buf: Uint8Array, start: number, end: number): Insn {
   i.lock = lock;
   i.rep = entry.rep ? rep : 0;
   i.seg = seg;
-  i.cost = costOf(entry.cls);
+  i.cost = costOf(lock && !badLock ? "locked" : entry.cls); // a LOCKed read-modify-write costs like XCHG with memory
   const rexR = (rex & 4) << 1, rexX = (rex & 2) << 2, rexB = (rex & 1) << 3;
   const ops = entry.operands === "" ? [] : entry.operands.split(",");
   const byteReg = (r: number) => (rex === 0 && r >= 4 && r < 8 ? r + 12 : r);

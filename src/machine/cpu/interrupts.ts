@@ -11,6 +11,7 @@
 import type { Cpu } from "./cpu.ts";
 import { CpuFault, CS, SS, RSP, GP, NP, DF_VEC, PF_VEC, TS, EXCEPTION_NAMES } from "./arch.ts";
 import { IF, TF, NT, RF, VM } from "./flags.ts";
+import { COSTS } from "../cost.ts";
 
 export type EventKind = "fault" | "soft" | "external" | "nmi";
 
@@ -115,6 +116,8 @@ interface Origin {
  */
 export function deliverEvent(cpu: Cpu, vector: number, errorCode: number, kind: EventKind, returnRip = cpu.rip, first?: Origin): void {
   const origin = first ?? { vector, errorCode, rip: cpu.rip, cr2: cpu.cr2 };
+  // The hardware delivery primitive (INT n pays through its instruction class instead).
+  if (first === undefined && kind !== "soft") cpu.cycles += COSTS.interrupt;
   cpu.halted = false;
   try {
     deliverOnce(cpu, vector, kind === "fault" && !hasErrorCode(vector) ? -1 : errorCode, kind, returnRip);

@@ -38,6 +38,19 @@ export class Tlb {
   /** For entries cut from a 2 MB or 1 GB page: the first 4 KB page number of that page. */
   readonly large = new Float64Array(Tlb.SIZE).fill(NaN);
   private largeCount = 0;
+  /**
+   * The other TLBs of the same VPID (VMX keeps one TLB per VPID and EPTP: vmx/tlb.ts).
+   * Every flush acts on them too: INVLPG and CR3 loads invalidate the mappings of the
+   * current VPID for all EPTPs (SDM 29.4.3.1), and rights precombined with CR0/CR4/EFER/AC
+   * are shared guest state for all of them. Empty without VMX.
+   */
+  peers: readonly Tlb[] = [];
+  /**
+   * Slots filled since the last clear(), while fewer than SIZE: clearing a TLB that saw
+   * little use (a guest between two VM exits) touches only those.
+   */
+  private readonly filled = new Uint16Array(Tlb.SIZE);
+  private filledCount = 0;
 
   fill(vpn: number, pa: number, perm: number, global: boolean, largeBase: number): void {
     const s = vpn & this.mask;
@@ -47,20 +60,46 @@ export class Tlb {
     this.global[s] = global ? 1 : 0;
     this.large[s] = largeBase;
     if (largeBase === largeBase) this.largeCount++;
+    if (this.filledCount < Tlb.SIZE) this.filled[this.filledCount++] = s;
   }
 
   flushAll(): void {
-    this.vpn.fill(NaN);
-    this.large.fill(NaN);
-    this.largeCount = 0;
+    this.clear();
+    for (const p of this.peers) p.clear();
   }
 
   flushNonGlobal(): void {
-    for (let s = 0; s < Tlb.SIZE; s++) if (this.global[s] === 0) this.vpn[s] = NaN;
+    this.clearNonGlobal();
+    for (const p of this.peers) p.clearNonGlobal();
   }
 
   /** INVLPG: the translation of this page, including a large page that covers it. */
   flushPage(vpn: number): void {
+    this.clearPage(vpn);
+    for (const p of this.peers) p.clearPage(vpn);
+  }
+
+  /** Drops every entry of this TLB (not its peers). */
+  clear(): void {
+    if (this.filledCount < Tlb.SIZE) {
+      for (let k = 0; k < this.filledCount; k++) {
+        const s = this.filled[k];
+        this.vpn[s] = NaN;
+        this.large[s] = NaN;
+      }
+    } else {
+      this.vpn.fill(NaN);
+      this.large.fill(NaN);
+    }
+    this.filledCount = 0;
+    this.largeCount = 0;
+  }
+
+  clearNonGlobal(): void {
+    for (let s = 0; s < Tlb.SIZE; s++) if (this.global[s] === 0) this.vpn[s] = NaN;
+  }
+
+  clearPage(vpn: number): void {
     const s = vpn & this.mask;
     if (this.vpn[s] === vpn) this.vpn[s] = NaN;
     if (this.largeCount === 0) return;
@@ -87,8 +126,19 @@ export class Tlb {
  */
 function pageFault(cpu: Cpu, la: number, code: number): never {
   cpu.invlpg(la);
+  const previousCr2 = cpu.cr2;
   cpu.cr2 = la;
-  throw new CpuFault(PF_VEC, code);
+  throw new PageFault(code, previousCr2);
+}
+
+/**
+ * A #PF. CR2 is loaded when the fault is raised; a VM exit that takes the #PF instead of
+ * the guest's IDT must leave CR2 unchanged (SDM Vol. 3C, 28.1), so the fault remembers the old value.
+ */
+export class PageFault extends CpuFault {
+  constructor(errorCode: number, readonly previousCr2: number) {
+    super(PF_VEC, errorCode);
+  }
 }
 
 /**

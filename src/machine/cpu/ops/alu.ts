@@ -181,10 +181,11 @@ const cmpxchg: Handler = (c, i) => {
 /** CMPXCHG8B m64, or CMPXCHG16B m128 with REX.W (which must be 16-byte aligned). */
 const cmpxchg8b: Handler = (c, i) => {
   const low = c.eaHalves(i) + (i.seg >= 0 ? c.segBase[i.seg] & 15 : 0); // exact low bits
-  const la = c.ea(i); // (a non-canonical la is not exact as a number)
   const wide = i.rexW;
   const n = wide ? 16 : 8;
+  // Misalignment (#GP) is checked before the canonical form (#SS for a stack reference), as on the host.
   if (wide && (low & 15) !== 0) throw new CpuFault(GP, 0);
+  const la = c.ea(i); // (a non-canonical la is not exact as a number)
   c.checkWrite(la, n);
   const half = n / 2;
   const m0 = c.readMem(la, half), m0h = c.h;

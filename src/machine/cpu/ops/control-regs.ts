@@ -17,6 +17,8 @@ import { NO_REG, type Insn } from "../decoder.ts";
 import { MAXPHYADDR } from "../paging.ts";
 import type { Handler } from "./index.ts";
 import { linear, loOf, hiOf } from "./system-util.ts";
+import { cr0Allowed, cr4Allowed } from "../../vmx/capabilities.ts";
+import { crRead, crWrite, cr0View, interceptClts, interceptLmsw, interceptMovDr } from "../../vmx/intercepts.ts";
 
 export const CR4_TSD = 1 << 2, CR4_DE = 1 << 3, CR4_PSE = 1 << 4, CR4_OSXMMEXCPT = 1 << 10;
 
@@ -51,6 +53,7 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
   if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) gp();
   if ((v & CR0_NW) !== 0 && (v & CR0_CD) === 0) gp();
   if ((v & CR0_PG) === 0 && (c.efer & EFER_LMA) !== 0) gp(); // would leave long mode
+  if (c.vmx?.on && !cr0Allowed(v)) gp(); // VMX operation fixes some bits (IA32_VMX_CR0_FIXED0/1)
   const changed = v ^ c.cr0;
   c.cr0 = v;
   if (changed & (CR0_PG | CR0_PE | CR0_WP | CR0_CD)) c.flushTlb(true);
@@ -75,6 +78,7 @@ export function writeCr4(c: Cpu, lo: number, hi: number): void {
   if (hi !== 0 || (lo & ~CR4_SUPPORTED) !== 0) gp();
   if ((lo & CR4_PAE) === 0) gp(); // long mode needs PAE
   if ((lo & CR4_PCIDE) !== 0 && (c.cr4 & CR4_PCIDE) === 0 && c.cr3 % 4096 !== 0) gp();
+  if (c.vmx?.on && !cr4Allowed(lo)) gp(); // VMX operation fixes some bits (CR4.VMXE, IA32_VMX_CR4_FIXED0/1)
   const changed = lo ^ c.cr4;
   c.cr4 = lo;
   if (changed & CR4_FLUSH) c.flushTlb(true);
@@ -91,12 +95,16 @@ const movFromCr: Handler = (c, i) => {
     case 8: v = c.cr8; break;
     default: return c.undefinedOpcode(`CR${i.reg}`);
   }
+  if (c.vmx?.nonRoot && i.reg !== 2) v = crRead(c, i, i.reg, r, v); // VMX: CR3/CR8-store exiting, read shadows
   c.writeReg(8, r, loOf(v), hiOf(v));
 };
 
 const movToCr: Handler = (c, i) => {
   const r = regOperand(c, i);
-  const lo = c.lo[r], hi = c.hi[r];
+  let lo = c.lo[r];
+  const hi = c.hi[r];
+  // VMX: guest/host masks, the CR3-target list, CR8-load exiting.
+  if (c.vmx?.nonRoot && (i.reg === 0 || i.reg === 3 || i.reg === 4 || i.reg === 8)) lo = crWrite(c, i, i.reg, r, lo, hi);
   switch (i.reg) {
     case 0: writeCr0(c, lo, hi); return;
     case 2: c.cr2 = linear(lo, hi); return;
@@ -104,26 +112,33 @@ const movToCr: Handler = (c, i) => {
     case 4: writeCr4(c, lo, hi); return;
     case 8:
       if (hi !== 0 || (lo & ~0xf) !== 0) gp();
+      if (lo < c.cr8) c.attention = true; // CR8 is TPR[7:4]: a pending interrupt may now be deliverable
       c.cr8 = lo;
       return;
     default: c.undefinedOpcode(`CR${i.reg}`);
   }
 };
 
-const clts: Handler = (c) => {
+const clts: Handler = (c, i) => {
+  if (c.vmx?.nonRoot && !interceptClts(c, i)) return; // VMX: a host-owned TS is left alone
   c.cr0 &= ~CR0_TS;
 };
 
 /** SMSW: CR0[15:0] to memory; a register destination gets CR0 zero-extended. */
 const smsw: Handler = (c, i) => {
-  if (i.rm !== NO_REG) c.writeReg(i.rexW ? 8 : 4, i.rm, c.cr0, 0);
-  else c.writeMem(c.ea(i), 2, c.cr0 & 0xffff, 0);
+  const cr0 = c.vmx?.nonRoot ? cr0View(c) : c.cr0; // VMX: host-owned bits read from the CR0 read shadow
+  if (i.rm !== NO_REG) c.writeReg(i.rexW ? 8 : 4, i.rm, cr0, 0);
+  else c.writeMem(c.ea(i), 2, cr0 & 0xffff, 0);
 };
 
 /** LMSW: loads CR0.PE/MP/EM/TS; it can set PE but never clear it. */
 const lmsw: Handler = (c, i) => {
-  const v = c.readE(i) & 0xf;
-  c.cr0 = (c.cr0 & ~0xe) | v | (c.cr0 & CR0_PE);
+  const la = i.rm === NO_REG ? c.ea(i) : null;
+  const src = la === null ? c.readReg(2, i.rm) : c.readMem(la, 2);
+  // VMX: exits per the CR0 guest/host mask and read shadow; host-owned bits are not changed.
+  const may = c.vmx?.nonRoot ? interceptLmsw(c, i, src, la) : 0xf;
+  const v = src & 0xf & may;
+  c.cr0 = (c.cr0 & ~(0xe & may)) | v | (c.cr0 & CR0_PE);
 };
 
 // ---------------------------------------------------------------- debug registers
@@ -143,13 +158,16 @@ function drIndex(c: Cpu, n: number): number {
 
 const movFromDr: Handler = (c, i) => {
   const r = regOperand(c, i);
-  const v = c.dr[drIndex(c, i.reg)];
+  const n = drIndex(c, i.reg);
+  if (c.vmx?.nonRoot) interceptMovDr(c, i, i.reg & 7, true, r); // VMX: MOV-DR exiting
+  const v = c.dr[n];
   c.writeReg(8, r, loOf(v), hiOf(v));
 };
 
 const movToDr: Handler = (c, i) => {
   const r = regOperand(c, i);
   const n = drIndex(c, i.reg);
+  if (c.vmx?.nonRoot) interceptMovDr(c, i, i.reg & 7, false, r); // VMX: MOV-DR exiting
   const lo = c.lo[r], hi = c.hi[r];
   if (n < 4) c.dr[n] = linear(lo, hi);
   else {

@@ -12,12 +12,11 @@ import type { Cpu } from "../cpu.ts";
 import { RAX, RBX, RCX, RDX, CR4_OSXSAVE } from "../arch.ts";
 import { MAXPHYADDR } from "../paging.ts";
 import type { Handler } from "./index.ts";
+import { exitAlways } from "../../vmx/intercepts.ts";
+import { EXIT_CPUID } from "../../vmx/fields.ts";
 
-/**
- * VMX is not present yet: CPUID.1:ECX.VMX stays 0 until VMX operation is implemented in
- * ops/vmx.ts. Flip this with it.
- */
-export const VMX_SUPPORTED = false;
+/** VMX is present (src/machine/vmx): CPUID.1:ECX.VMX = 1. */
+export const VMX_SUPPORTED = true;
 
 /** XCR0 bits the processor supports: x87 (0), SSE (1), AVX (2). */
 export const XCR0_SUPPORTED = 0x7;
@@ -103,7 +102,8 @@ export function cpuidLeaf(c: Cpu, leaf: number, sub: number): [number, number, n
       // EBX: CLFLUSH line 8 x 8 bytes, 1 logical processor per package, initial APIC id.
       const ebx = (8 << 8) | (1 << 16) | ((c.id & 0xff) << 24);
       const ecx = ECX1 | ((c.cr4 & CR4_OSXSAVE) !== 0 ? bit(27) : 0) | (VMX_SUPPORTED ? bit(5) : 0);
-      return [SIGNATURE, ebx, ecx, EDX1];
+      // EDX.APIC follows IA32_APIC_BASE.EN (a globally disabled APIC is not reported).
+      return [SIGNATURE, ebx, ecx, c.apic !== null && !c.apic.enabled ? EDX1 & ~bit(9) : EDX1];
     }
     case 7:
       return sub === 0 ? [0, EBX7, 0, 0] : [0, 0, 0, 0];
@@ -133,7 +133,8 @@ export function cpuidLeaf(c: Cpu, leaf: number, sub: number): [number, number, n
   }
 }
 
-const cpuid: Handler = (c) => {
+const cpuid: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) exitAlways(c, i, EXIT_CPUID); // VMX: CPUID always exits in non-root operation
   const [a, b, cx, d] = cpuidLeaf(c, c.lo[RAX], c.lo[RCX]);
   c.writeReg(4, RAX, a, 0);
   c.writeReg(4, RBX, b, 0);

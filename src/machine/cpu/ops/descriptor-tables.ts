@@ -8,10 +8,12 @@ import type { Cpu } from "../cpu.ts";
 import { CpuFault, GP, NP } from "../arch.ts";
 import { NO_REG } from "../decoder.ts";
 import type { Handler } from "./index.ts";
+import { interceptDescriptorTable } from "../../vmx/intercepts.ts";
 import { linear, loOf, hiOf, checkWriteRange, readSup32, writeSup32 } from "./system-util.ts";
 
 /** SGDT (sub 0) / SIDT (sub 1): limit then base. */
 const sdt: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptDescriptorTable(c, i, i.sub, false); // VMX: descriptor-table exiting
   const la = c.ea(i);
   const limit = i.sub === 0 ? c.gdtLimit : c.idtLimit;
   const base = i.sub === 0 ? c.gdtBase : c.idtBase;
@@ -22,6 +24,7 @@ const sdt: Handler = (c, i) => {
 
 /** LGDT (sub 0) / LIDT (sub 1): the base must be canonical. */
 const ldt: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptDescriptorTable(c, i, 2 + i.sub, false); // VMX: descriptor-table exiting
   const la = c.ea(i);
   const limit = c.readMem(la, 2);
   const baseLo = c.readMem(la + 2, 8);
@@ -38,6 +41,7 @@ const ldt: Handler = (c, i) => {
 
 /** SLDT (sub 0) / STR (sub 1): a register destination is zero-extended. */
 const sldtStr: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptDescriptorTable(c, i, i.sub, true); // VMX: descriptor-table exiting
   const sel = i.sub === 0 ? c.ldtSel : c.trSel;
   if (i.rm !== NO_REG) c.writeReg(i.rexW ? 8 : 4, i.rm, sel, 0);
   else c.writeMem(c.ea(i), 2, sel, 0);
@@ -71,6 +75,7 @@ const LDT_TYPE = 2, TSS_AVAILABLE = 9, TSS_BUSY = 11;
 
 /** LLDT (sub 0) / LTR (sub 1). */
 const lldtLtr: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptDescriptorTable(c, i, 2 + i.sub, true); // VMX: descriptor-table exiting
   const sel = c.readE(i) & 0xffff;
   if (i.sub === 0) {
     if ((sel & ~3) === 0) {

@@ -7,6 +7,7 @@ import type { Cpu } from "../cpu.ts";
 import type { Insn } from "../decoder.ts";
 import { IOPL } from "../flags.ts";
 import type { Handler } from "./index.ts";
+import { interceptIo } from "../../vmx/intercepts.ts";
 
 /**
  * Protected-mode I/O permission (SDM vol. 1, 19.5): when CPL > IOPL, every port of the
@@ -25,20 +26,22 @@ export function checkIoPermission(c: Cpu, port: number, size: number): void {
   if ((bits & ((1 << size) - 1)) !== 0) throw new CpuFault(GP, 0);
 }
 
-function portIn(c: Cpu, i: Insn, port: number): void {
+function portIn(c: Cpu, i: Insn, port: number, immediate: boolean): void {
   const size = i.opsize;
   checkIoPermission(c, port, size);
+  if (c.vmx?.nonRoot) interceptIo(c, i, port, size, true, false, immediate); // VMX: I/O exiting and bitmaps
   c.writeReg(size, RAX, c.ports.in(port, size), 0);
 }
-function portOut(c: Cpu, i: Insn, port: number): void {
+function portOut(c: Cpu, i: Insn, port: number, immediate: boolean): void {
   const size = i.opsize;
   checkIoPermission(c, port, size);
+  if (c.vmx?.nonRoot) interceptIo(c, i, port, size, false, false, immediate); // VMX: I/O exiting and bitmaps
   c.ports.out(port, size, c.readReg(size, RAX));
 }
 
-const inI: Handler = (c, i) => portIn(c, i, i.immLo & 0xff);
-const outI: Handler = (c, i) => portOut(c, i, i.immLo & 0xff);
-const inDX: Handler = (c, i) => portIn(c, i, c.lo[RDX] & 0xffff);
-const outDX: Handler = (c, i) => portOut(c, i, c.lo[RDX] & 0xffff);
+const inI: Handler = (c, i) => portIn(c, i, i.immLo & 0xff, true);
+const outI: Handler = (c, i) => portOut(c, i, i.immLo & 0xff, true);
+const inDX: Handler = (c, i) => portIn(c, i, c.lo[RDX] & 0xffff, false);
+const outDX: Handler = (c, i) => portOut(c, i, c.lo[RDX] & 0xffff, false);
 
 export const io: Record<string, Handler> = { inI, outI, inDX, outDX };

@@ -8,6 +8,7 @@ import type { Handler } from "./index.ts";
 import { trunc } from "./alu.ts";
 import { loadSegment } from "./segments.ts";
 import { ACC_READ } from "../paging.ts";
+import { interceptPause } from "../../vmx/intercepts.ts";
 
 const movEG: Handler = (c, i) => {
   const v = c.readG(i);
@@ -106,7 +107,10 @@ const movToSeg: Handler = (c, i) => {
   if (seg > 5 || seg === CS) c.undefinedOpcode();
   const sel = i.rm >= 0 ? c.readReg(2, i.rm) : c.readMem(c.ea(i), 2);
   loadSegment(c, seg, sel);
-  if (seg === SS) c.interruptShadow = true;
+  if (seg === SS) {
+    c.interruptShadow = true; // the MOV SS shadow (cpu/events.ts)
+    c.attention = true;
+  }
 };
 
 const nop: Handler = () => {};
@@ -114,7 +118,9 @@ const nop: Handler = () => {};
 const clflush: Handler = (c, i) => {
   c.translate(c.ea(i), ACC_READ);
 };
-const pause: Handler = () => {};
+const pause: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptPause(c, i); // VMX: PAUSE exiting
+};
 const ud: Handler = (c) => c.undefinedOpcode();
 
 export const move: Record<string, Handler> = {

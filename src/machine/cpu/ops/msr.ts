@@ -9,6 +9,10 @@ import { RAX, RCX, RDX, FS, GS, GP, CpuFault, EFER_SCE, EFER_LME, EFER_LMA, EFER
 import { MAXPHYADDR } from "../paging.ts";
 import type { Handler } from "./index.ts";
 import { linear, loOf, hiOf, unsigned64 } from "./system-util.ts";
+import { X2APIC_MSR_FIRST, X2APIC_MSR_LAST } from "../../apic.ts";
+import { VMX_CAPABILITY_MSRS } from "../../vmx/capabilities.ts";
+import { interceptMsr, interceptRdtsc, requireRdtscp } from "../../vmx/intercepts.ts";
+import type { Insn } from "../decoder.ts";
 
 export const IA32_TSC = 0x10;
 export const IA32_APIC_BASE = 0x1b;
@@ -31,9 +35,9 @@ export const FC_LOCK = 1, FC_VMX_IN_SMX = 2, FC_VMX_OUTSIDE_SMX = 4;
 
 /**
  * The VMX capability MSRs (IA32_VMX_BASIC 0x480 .. IA32_VMX_VMFUNC 0x491): read-only,
- * index -> [lo, hi]. Empty while VMX is not present (reads #GP); the VMX work fills it.
+ * index -> [lo, hi], from vmx/capabilities.ts. An index without a value reads #GP.
  */
-export const VMX_CAPABILITIES = new Map<number, [number, number]>();
+export const VMX_CAPABILITIES = new Map<number, [number, number]>(VMX_CAPABILITY_MSRS);
 
 interface MsrDef {
   /** The value as halves [lo, hi]. */
@@ -89,7 +93,7 @@ function physHiReserved(): number {
 
 /** The time-stamp counter: modeled cycles plus the offset a TSC write set, modulo 2^64. */
 export function readTsc(c: Cpu): number {
-  const t = c.cycles + c.tscOffset;
+  const t = c.cycles + c.tscOffset + (c.vmx !== null ? c.vmx.tscOffset : 0); // VMX: "use TSC offsetting" in a guest
   return t < 0 ? t + 18446744073709551616 : t;
 }
 
@@ -101,13 +105,14 @@ export const MSRS = new Map<number, MsrDef>([
     read: (c) => { const t = readTsc(c); return [loOf(t), hiOf(t)]; },
     write: (c, lo, hi) => { c.tscOffset = unsigned64(lo, hi) - c.cycles; },
   }],
-  // APIC base: stored until the local APIC arrives (which will hook writes). Bit 8 (BSP)
-  // is read-only; bits 7:0, 9 and those above MAXPHYADDR are reserved.
+  // APIC base: the vCPU's local APIC (apic.ts) owns it; a processor without one stores
+  // it. Bit 8 (BSP) is read-only; bits 7:0, 9 and those above MAXPHYADDR are reserved.
   [IA32_APIC_BASE, {
-    read: (c) => c.msrs.get(IA32_APIC_BASE) ?? [0xfee00800 | (c.id === 0 ? 0x100 : 0), 0],
+    read: (c) => c.apic?.readBase() ?? c.msrs.get(IA32_APIC_BASE) ?? [0xfee00800 | (c.id === 0 ? 0x100 : 0), 0],
     write: (c, lo, hi) => {
       if ((lo & 0x2ff) !== 0 || (hi & physHiReserved()) !== 0) gp();
-      c.msrs.set(IA32_APIC_BASE, [(lo & ~0x100) | (c.id === 0 ? 0x100 : 0), hi]);
+      if (c.apic) c.apic.writeBase(lo, hi);
+      else c.msrs.set(IA32_APIC_BASE, [(lo & ~0x100) | (c.id === 0 ? 0x100 : 0), hi]);
     },
   }],
   // Once the lock bit is set, the MSR is read-only (writes #GP) until reset.
@@ -125,8 +130,14 @@ export const MSRS = new Map<number, MsrDef>([
   // Fast strings (0) on; branch-trace storage (11) and PEBS (12) unavailable.
   [IA32_MISC_ENABLE, stored(IA32_MISC_ENABLE, [0x1801, 0])],
   [IA32_PAT, stored(IA32_PAT, [0x00070406, 0x00070406], validPat)],
-  // TSC deadline: stored until the local APIC timer arrives.
-  [IA32_TSC_DEADLINE, stored(IA32_TSC_DEADLINE, [0, 0])],
+  // TSC deadline: the local APIC timer's (stored on a processor without an APIC).
+  [IA32_TSC_DEADLINE, {
+    read: (c) => c.apic?.readTscDeadline() ?? c.msrs.get(IA32_TSC_DEADLINE) ?? [0, 0],
+    write: (c, lo, hi) => {
+      if (c.apic) c.apic.writeTscDeadline(lo, hi);
+      else c.msrs.set(IA32_TSC_DEADLINE, [lo | 0, hi | 0]);
+    },
+  }],
   // EFER: LMA is read-only (always 1: only long mode is modeled), so LME cannot be
   // cleared either (#GP with paging on). A change of NXE changes what the TLB holds.
   [IA32_EFER, {
@@ -148,6 +159,13 @@ export const MSRS = new Map<number, MsrDef>([
   [IA32_KERNEL_GS_BASE, addressField((c) => c.kernelGsBase, (c, v) => { c.kernelGsBase = v; })],
   [IA32_TSC_AUX, stored(IA32_TSC_AUX, [0, 0], (_lo, hi) => hi === 0)],
 ]);
+// The x2APIC registers (the APIC raises #GP outside x2APIC mode and for misuse).
+for (let index = X2APIC_MSR_FIRST; index <= X2APIC_MSR_LAST; index++) {
+  MSRS.set(index, {
+    read: (c) => (c.apic ? c.apic.readMsr(index) : gp()),
+    write: (c, lo, hi) => (c.apic ? c.apic.writeMsr(index, lo, hi) : gp()),
+  });
+}
 for (let index = IA32_VMX_BASIC; index <= 0x491; index++) {
   MSRS.set(index, { read: (c) => VMX_CAPABILITIES.get(index) ?? gp() });
 }
@@ -166,26 +184,35 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
   def.write(c, lo | 0, hi | 0);
 }
 
-const rdmsr: Handler = (c) => {
+const rdmsr: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptMsr(c, i, false); // VMX: MSR bitmaps
   const [lo, hi] = readMsr(c, c.lo[RCX]);
   c.writeReg(4, RAX, lo, 0);
   c.writeReg(4, RDX, hi, 0);
 };
 
-const wrmsr: Handler = (c) => writeMsr(c, c.lo[RCX], c.lo[RAX], c.lo[RDX]);
+const wrmsr: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptMsr(c, i, true); // VMX: MSR bitmaps
+  writeMsr(c, c.lo[RCX], c.lo[RAX], c.lo[RDX]);
+};
 
 /** CR4.TSD: RDTSC/RDTSCP only at CPL 0. */
 const CR4_TSD = 1 << 2;
 
-const rdtsc: Handler = (c) => {
+/** RDTSC/RDTSCP: #UD (RDTSCP not enabled in a guest), then CR4.TSD's #GP, then VMX's RDTSC exiting. */
+function timeStamp(c: Cpu, i: Insn, rdtscp: boolean): void {
+  if (rdtscp && c.vmx?.nonRoot) requireRdtscp(c);
   if ((c.cr4 & CR4_TSD) !== 0 && c.cpl !== 0) throw new CpuFault(GP, 0);
+  if (c.vmx?.nonRoot) interceptRdtsc(c, i, rdtscp);
   const t = readTsc(c);
   c.writeReg(4, RAX, loOf(t), 0);
   c.writeReg(4, RDX, hiOf(t), 0);
-};
+}
+
+const rdtsc: Handler = (c, i) => timeStamp(c, i, false);
 
 const rdtscp: Handler = (c, i) => {
-  rdtsc(c, i);
+  timeStamp(c, i, true);
   c.writeReg(4, RCX, readMsr(c, IA32_TSC_AUX)[0], 0);
 };
 

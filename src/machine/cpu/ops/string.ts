@@ -25,6 +25,7 @@ import { CMP } from "../decode-table.ts";
 import { aluOp } from "./alu.ts";
 import { checkIoPermission } from "./io.ts";
 import type { Handler } from "./index.ts";
+import { interceptIo } from "../../vmx/intercepts.ts";
 
 const TWO32 = 4294967296;
 /** paging.ts's ACC_READ/ACC_WRITE (not imported: paging.ts needs cpu.ts initialised first). */
@@ -301,7 +302,10 @@ function stringOp(c: Cpu, i: Insn, kind: number): void {
   const size = i.sub === 1 ? 1 : i.opsize;
   const a32 = i.addrsize === 4;
   // I/O permission (CPL <= IOPL, else the TSS bitmap), checked once: DX does not change.
-  if (kind >= K_INS) checkIoPermission(c, c.lo[RDX] & 0xffff, size);
+  if (kind >= K_INS) {
+    checkIoPermission(c, c.lo[RDX] & 0xffff, size);
+    if (c.vmx?.nonRoot) interceptIo(c, i, c.lo[RDX] & 0xffff, size, kind === K_INS, true); // VMX: I/O exiting
+  }
   if (i.rep === 0) {
     once(c, i, kind, size, a32);
     return;

@@ -22,6 +22,8 @@ import { descriptorTables } from "./descriptor-tables.ts";
 import { xsaveOps } from "./xsave.ts";
 import { vmxOps } from "./vmx.ts";
 import { linear, loOf, hiOf } from "./system-util.ts";
+import { exitAlways, interceptHlt, interceptInvlpg } from "../../vmx/intercepts.ts";
+import { EXIT_INVD } from "../../vmx/fields.ts";
 
 /** CLI and STI need CPL <= IOPL (no VME/PVI virtual interrupt flag in 64-bit mode). */
 function checkIopl(c: Cpu): void {
@@ -33,26 +35,34 @@ const cli: Handler = (c) => {
   c.rfl &= ~IF;
 };
 
-/** STI: interrupts are recognised only after the next instruction (the STI shadow). */
+/**
+ * STI: interrupts are recognised only after the next instruction (the STI shadow);
+ * attention makes the event service note where the shadow began (cpu/events.ts).
+ */
 const sti: Handler = (c) => {
   checkIopl(c);
   if ((c.rfl & IF) === 0) {
     c.rfl |= IF;
     c.interruptShadow = true;
+    c.attention = true;
   }
 };
 
 /** HLT (CPL 0, checked by the table): the run loop stops until an event wakes the CPU. */
-const hlt: Handler = (c) => {
+const hlt: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptHlt(c, i); // VMX: HLT exiting
   c.halted = true;
 };
 
 /** INVD: there are no caches to drop. */
-const invd: Handler = () => {};
+const invd: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) exitAlways(c, i, EXIT_INVD); // VMX: INVD always exits in non-root operation
+};
 
 /** INVLPG: a non-canonical address is a no-op, not a fault. */
 const invlpg: Handler = (c, i) => {
   const la = c.ea(i);
+  if (c.vmx?.nonRoot) interceptInvlpg(c, i, la); // VMX: INVLPG exiting
   if (c.isCanonical(la)) c.invlpg(la);
 };
 

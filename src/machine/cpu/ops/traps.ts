@@ -19,6 +19,7 @@ import { IF, IOPL, NT, RF, VM, WRITABLE } from "../flags.ts";
 import type { Handler } from "./index.ts";
 import { readMsr, IA32_STAR, IA32_LSTAR, IA32_FMASK } from "./msr.ts";
 import { linear, readSup32 } from "./system-util.ts";
+import { interceptSoftwareException } from "../../vmx/intercepts.ts";
 
 const R11 = 11;
 
@@ -41,16 +42,26 @@ function trap(c: Cpu, vector: number, soft: boolean): void {
 }
 
 const intN: Handler = (c, i) => trap(c, i.immLo & 0xff, true);
-const int3: Handler = (c) => trap(c, 3, true);
+const int3: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptSoftwareException(c, i, 3); // VMX: exception bitmap
+  trap(c, 3, true);
+};
 /** INT1 (ICEBP): a #DB delivered like a hardware exception (no gate DPL check). */
-const int1: Handler = (c) => trap(c, 1, false);
+const int1: Handler = (c, i) => {
+  if (c.vmx?.nonRoot) interceptSoftwareException(c, i, 1); // VMX: exception bitmap
+  trap(c, 1, false);
+};
 
 /**
- * Called after IRET has completed. The NMI work extends this: IRET ends NMI blocking
- * (and, under VMX, "NMI unblocking due to IRET" is recorded for VM exits).
+ * Called after IRET has completed: IRET ends NMI blocking (any IRET, as on hardware), so
+ * an NMI held back meanwhile is taken at the next boundary (cpu/events.ts). Under VMX,
+ * "NMI unblocking due to IRET" is recorded for VM exits. (IF set by IRET asks for the
+ * event service through the RFLAGS setter.)
  */
-export function afterIret(_c: Cpu): void {
-  // Nothing yet: NMIs are not modeled.
+export function afterIret(c: Cpu): void {
+  if (!c.nmiBlocked) return;
+  c.nmiBlocked = false;
+  if (c.apic !== null && c.apic.nmiPending) c.attention = true;
 }
 
 /** #GP for a selector (error code: the selector without RPL). */

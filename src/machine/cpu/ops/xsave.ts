@@ -15,6 +15,8 @@ import type { Insn } from "../decoder.ts";
 import type { Handler } from "./index.ts";
 import { XCR0_SUPPORTED } from "./cpuid.ts";
 import { checkWriteRange, readBytes, writeBytes } from "./system-util.ts";
+import { exitAlways } from "../../vmx/intercepts.ts";
+import { EXIT_XSETBV } from "../../vmx/fields.ts";
 
 const X87 = 1, SSE = 2, AVX = 4;
 const MXCSR = 24, MXCSR_MASK_VALUE = 0xffff;
@@ -172,8 +174,9 @@ const xgetbv: Handler = (c) => {
 };
 
 /** XSETBV (CPL 0): XCR0 bit 0 must stay set, AVX needs SSE, unsupported bits fault. */
-const xsetbv: Handler = (c) => {
+const xsetbv: Handler = (c, i) => {
   if ((c.cr4 & CR4_OSXSAVE) === 0) throw new CpuFault(UD);
+  if (c.vmx?.nonRoot) exitAlways(c, i, EXIT_XSETBV); // VMX: XSETBV always exits in non-root operation
   const lo = c.lo[RAX], hi = c.lo[RDX];
   if (c.lo[RCX] !== 0 || hi !== 0 || (lo & ~XCR0_SUPPORTED) !== 0) throw new CpuFault(GP, 0);
   if ((lo & X87) === 0 || ((lo & AVX) !== 0 && (lo & SSE) === 0)) throw new CpuFault(GP, 0);
