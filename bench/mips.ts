@@ -11,6 +11,7 @@ import { BareMachine } from "../src/machine/bare.ts";
 import { parseElf } from "../src/machine/elf.ts";
 import { bareProgramObjects } from "../src/cli/compile.ts";
 import { configureBlocks } from "../src/machine/cpu/blocks.ts";
+import { machineSpeed } from "./calibrate.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {
@@ -45,3 +46,4 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith(".c")).sort()) {
   console.log(`${name.padEnd(10)} ${(instructions / 1e6).toFixed(1).padStart(7)} M instr  ${best.toFixed(2).padStart(6)} s  ${(instructions / best / 1e6).toFixed(1).padStart(6)} MIPS   (${output})`);
 }
 console.log(`overall    ${(totalInstructions / 1e6).toFixed(1).padStart(7)} M instr  ${totalSeconds.toFixed(2).padStart(6)} s  ${(totalInstructions / totalSeconds / 1e6).toFixed(1).padStart(6)} MIPS`);
+console.log(`machine speed: ${machineSpeed().toFixed(0)} M loop iterations/s (bench/calibrate.ts: compare MIPS between runs at similar speeds)`);

@@ -9,9 +9,15 @@
 // The snippets cover every emitter in jit.ts (checked below): each flag producer at
 // each size, followed in the same block by consumers of all 16 conditions (so the
 // conditions specialised for that producer are used); memory operands in the page, across
-// a page end, read-only, unmapped and non-canonical (faults in the middle of a block);
-// with the TLB cold (the handler fallback) and warm (the inline fast path); stack, calls
-// and returns; a write to the block's own code.
+// a page end, misaligned, read-only, unmapped and non-canonical (faults in the middle of
+// a block); with the TLB cold (the handler fallback) and warm (the inline fast path);
+// stack, calls and returns, also with RSP carrying between its halves; loops that run in
+// their block's function, with side exits, faults in later passes, and budgets that end
+// them mid-loop (the generated side runs in slices of random sizes); a write to the
+// block's own code. Each case runs on a supervisor and (some) on a user machine.
+//
+// Last, decoding ahead: building a block must not fetch (translate) beyond its page for
+// an instruction that may never run.
 
 import { describe, it, expect, beforeAll } from "vitest";
 import { snippet, CODE, DATA, STACK_TOP, type Snippet } from "../helpers/snippet.ts";
@@ -438,4 +444,51 @@ describe("generated block code against the handlers", () => {
       configureBlocks({ jit: true });
     }
   });
+});
+
+describe("decoding a block ahead", () => {
+  // Code at the end of a page whose next page is not mapped: building a block decodes
+  // ahead, and must not fetch (translate) the next page for an instruction that may never
+  // run: that would raise a fetch #PF (and set CR2) for the instruction that really ran.
+  const VA = 0x2000000; // outside the snippet machine's identity map; VA + 4096 is not mapped
+  function atPageEnd(source: string, setup: (s: Snippet) => void = () => {}) {
+    const s = snippet("nop");
+    const code = assemble(source);
+    const pa = s.allocPage();
+    s.pt.map(VA, pa, 4096, { write: false, exec: true });
+    const start = VA + 4096 - code.length;
+    s.mem.load(pa + 4096 - code.length, code);
+    s.cpu.rip = start;
+    setup(s);
+    return { s, start };
+  }
+  for (const hot of [16, 0]) {
+    it(`a taken forward branch faults at its target, not at the block start (hot ${hot})`, () => {
+      configureBlocks({ hot });
+      try {
+        // cut-off: the first 5 bytes of a 10-byte MOV, whose end (and the branch target, 2:) is on the next page.
+        const { s } = atPageEnd(`cmp eax, eax\nje 2f\n.byte 0x48, 0xb8, 1, 2, 3\n2:`);
+        s.run(5);
+        expect(s.faultVector()).toBe(14);
+        expect(s.faultRip()).toBe(VA + 4096);
+        expect(s.cpu.cr2).toBe(VA + 4096);
+      } finally {
+        configureBlocks({ hot: 16 });
+      }
+    });
+
+    it(`a faulting load reports its own fault, not the fetch of a cut-off instruction after it (hot ${hot})`, () => {
+      configureBlocks({ hot });
+      try {
+        const { s, start } = atPageEnd(`mov rcx, [r14]\n.byte 0x48, 0xb8, 1, 2, 3`, (s) => s.cpu.setReg64(14, UNMAPPED + 8));
+        s.run(5);
+        expect(s.faultVector()).toBe(14);
+        expect(s.cpu.cr2).toBe(UNMAPPED + 8);
+        expect(s.faultError()).toBe(0); // not present, read, supervisor, not a fetch
+        expect(s.faultRip()).toBe(start);
+      } finally {
+        configureBlocks({ hot: 16 });
+      }
+    });
+  }
 });

@@ -598,7 +598,8 @@ export class Cpu {
     const insns: Insn[] = [];
     let at = off;
     for (;;) {
-      const ins = this.decodeAt(rip + (at - off), this.fetchPa + at, at);
+      const ins = this.decodeAt(rip + (at - off), this.fetchPa + at, at, insns.length === 0);
+      if (ins === null) break; // it may never run: fetched when it starts a block
       if (at + ins.len > 4096) {
         // The instruction crosses into the next page: it runs alone and is not cached.
         if (insns.length === 0) return new Block([ins]);
@@ -613,7 +614,12 @@ export class Cpu {
     return block;
   }
 
-  private decodeAt(rip: number, pa: number, off: number): Insn {
+  /**
+   * Decodes the instruction at `rip`. Only the `first` of a block is fetched beyond its
+   * page (or from MMIO): the others are decoded ahead and may never run, so null instead
+   * of translating (which could fault, set CR2, exit to VMX) for them.
+   */
+  private decodeAt(rip: number, pa: number, off: number, first: boolean): Insn | null {
     const avail = Math.min(15, 4096 - off);
     if (this.mem.isRam(pa, avail)) {
       try {
@@ -622,6 +628,7 @@ export class Cpu {
         if (!(e instanceof NeedMoreBytes)) throw e;
       }
     }
+    if (!first) return null;
     // The instruction crosses into the next page (or sits in MMIO): gather 15 bytes,
     // translating the second page only because the instruction really reaches it.
     const buf = this.fetchBuf;

@@ -3,32 +3,42 @@
 // Each instruction of a block becomes either inline code specialised for its form, with
 // its operands baked in as constants (register numbers, displacement, immediate halves,
 // operand size), or, for forms this file does not know, a call of its handler from a
-// call site of its own. The inline code does exactly what the handler would: the same
-// register writes, the same lazy-flags record (fop, fsize, fa..frh, fe: flags.ts), the
-// same memory accesses. Only the cheap, common case is inline; anything else (a TLB
-// miss, a page-crossing or MMIO access, a decoded-code page, an effective address that is
-// not a small canonical sum) falls back to the handler, which then does the whole
-// instruction. So the handlers stay the single definition of what instructions do, and
-// this file only has to decide correctly *when* its shortcut applies.
+// call site of its own (which the engine may inline). The inline code does exactly what
+// the handler would: the same register writes, the same lazy-flags record (fop, fsize,
+// fa..frh, fe: flags.ts), the same memory accesses. Only the common case is inline;
+// anything else (a TLB miss, a misaligned, page-crossing or MMIO access, a decoded-code
+// page, an effective address that is not a small canonical sum, a non-canonical branch
+// target) goes to the handler, which then does the whole instruction. So the handlers
+// stay the single definition of what instructions do, and this file only has to decide
+// correctly *when* its shortcut applies (test/cpu/jit.test.ts and the host-CPU tests
+// check both against each other and the host).
 //
 // Precise state: the inline fast paths cannot fault and do not look at RIP, so the block
-// keeps RIP in a local (r0 = the block's address plus constant offsets) and commits
-// cpu.rip/nextRip only before a handler call (which may fault, or read RIP for a
-// RIP-relative operand or a branch) and at the end of the block. A fault thrown by
-// instruction k therefore finds cpu.rip on it, and Cpu.run charges the k instructions
-// before it. Cycles are added once at the end (or at an early return for self-modifying
-// code, with the sum so far).
+// keeps RIP in a local (r0 = the block's address, plus constant offsets) and commits
+// cpu.rip (and nextRip) only before a handler call, which may fault or read RIP, and
+// when it leaves. A fault thrown by instruction k therefore finds cpu.rip on it, and
+// Cpu.run charges the k instructions before it (blocks.ts completedBefore). Cycles are
+// added when the block leaves, with the sum of the instructions it completed.
+//
+// Leaving early: where instruction k > 0 misses its fast path, the block returns before
+// it (bail); the run loop continues with the block that starts at k, where the fallback
+// of a first instruction calls the handler. A block whose last instruction is a
+// conditional branch back to its start loops inside its function, for as long as the run
+// loop would run it again (budget, event deadline, attention), possibly leaving by a
+// forward conditional branch taken inside it (a side exit).
 //
 // Flags: an inline instruction stores the lazy record like its handler, and also keeps
 // the recorded operands in block locals (A, AH, B, BH, R, RH). A later condition in the
 // same block (Jcc, SETcc, CMOVcc, INC/DEC's carry) then evaluates directly from them,
 // specialised for the recorded operation and size: CMP + JL becomes a signed compare.
 //
-// Memory: the fast path is Cpu.translate's TLB hit (same entry, same rights bits by the
-// CPL shift) followed by Cpu.readPhys/writePhys's RAM access; a write also requires that
-// the page holds no decoded code (else the handler writes, PhysicalMemory invalidates
-// the page, and the block returns early so the next fetch decodes the new bytes). If
-// Cpu.translate's fast path or the RAM layout changes, the checks in access() must too.
+// Memory: page() is Cpu.translate's TLB hit (same entry, same rights bits by the CPL
+// shift) with Cpu.readPhys/writePhys's choice of RAM (and, for a write, no decoded code
+// on the page, else PhysicalMemory must see the write, which invalidates the page, and
+// the block returns so the next fetch decodes the new bytes). Its result is kept per
+// base register for the rest of the block's execution (Gen.pageSlot), and aligned
+// accesses then go to typed-array views of RAM. If Cpu.translate's fast path or the RAM
+// layout changes, page() must follow.
 
 import type { Cpu } from "./cpu.ts";
 import { NO_REG, REG_RIP, type Insn } from "./decoder.ts";
@@ -52,11 +62,12 @@ function slow(c: Cpu, i: Insn): void {
   i.exec(c, i);
 }
 // That call site is made megamorphic now, so the engine never inlines a handler (with the
-// page walk behind it) into the blocks' cold paths: that made optimising a block with
-// memory operands about twenty times slower.
-for (let k = 0; k < 8; k++) {
-  const exec = new Function("c", "i", `return ${k};`) as (c: Cpu, i: Insn) => void;
-  slow(null as unknown as Cpu, { exec } as Insn);
+// page walk behind it) into the blocks' cold paths: that made optimising blocks with
+// memory operands markedly slower (which matters: on the benchmark programs the engine's
+// optimising compiler spends about as long on the blocks as the programs run).
+// (Distinct function literals: closures of one function would count as one target.)
+for (const exec of [() => 0, () => 1, () => 2, () => 3, () => 4, () => 5, () => 6, () => 7]) {
+  slow(null as unknown as Cpu, { exec } as unknown as Insn);
 }
 
 /**
@@ -119,13 +130,14 @@ class Gen {
    */
   readonly slots = new Map<string, number>();
 
+  /** The block loops (a pass count `done` precedes the instruction counts it returns). */
+  loop = false;
+
   pageSlot(key: string): number {
     let n = this.slots.get(key);
     if (n === undefined) this.slots.set(key, (n = this.slots.size));
     return n;
   }
-  /** The block loops (a pass count `done` precedes the instruction counts it returns). */
-  loop = false;
 
   /** RIP of the current instruction and of the next, as expressions. */
   get here(): string {
@@ -249,8 +261,8 @@ function address(i: Insn, g: Gen): { code: string; ok: string } | null {
 
 /**
  * The memory fast path for `size` bytes at `la`: statements defining `pa`, and the
- * condition under which it applies (Cpu.translate's TLB hit, within one page, in RAM,
- * and for a write not on a decoded-code page). A TLB hit also means `la` is canonical.
+ * condition under which it applies: page() allowed the access (a TLB hit, so `la` is
+ * canonical; RAM; for a write, no decoded code), and it is aligned.
  */
 function access(g: Gen, size: number, write: boolean, base: string): { code: string; ok: string } {
   // The page cache slot of this base register and access kind (see Gen.pageSlot).
@@ -757,7 +769,7 @@ type Emitter = (i: Insn, g: Gen) => string | null;
 
 export const EMITTERS: Readonly<Record<string, Emitter>> = {
   nop: () => "",
-  pause: () => "",
+  // No PAUSE emitter: under VMX "PAUSE exiting" it is a VM exit, which its handler knows.
   xchgZA: (i) => (i.reg === 0 ? "" : null), // 90: NOP (with REX.B it is XCHG r8, rAX)
   movEG: (i, g) => mov(i, g, "EG"),
   movGE: (i, g) => mov(i, g, "GE"),
