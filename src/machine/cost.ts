@@ -30,6 +30,13 @@ export const COSTS: Readonly<Record<string, number>> = {
   /** VMFUNC leaf 0 (reference Table 1). */
   vmfunc: 169,
   /**
+   * One paging-structure (or EPT) entry read by a page walk after a TLB miss, served
+   * from the cache (Haswell: a 4-level walk of L1 hits is about 20-25 cycles). Charged by
+   * paging.ts and vmx/ept.ts per entry, so a walk under EPT costs what its 2-D walk
+   * reads. Memory accesses that hit the TLB are part of the instruction classes above.
+   */
+  pageWalkStep: 5,
+  /**
    * A VM exit (saving guest state, loading host state) and a VM entry (the checks,
    * loading guest state), charged on every exit and entry (vmx/exit.ts, vmx/entry.ts).
    * Chosen so that the smallest round trip a machine-code hypervisor makes (a guest CPUID

@@ -41,6 +41,12 @@ export interface Smp {
   read64(pa: number): number;
   /** The vector whose default stub vCPU k is parked in, or -1. */
   faultVector(k: number): number;
+  /**
+   * Fills vCPU k's TLB for the pages an event delivery to `vector` touches (IDT, GDT,
+   * TSS, the current stack, the handler) and `more`, so tests that count cycles exactly
+   * are not charged first-use page walks.
+   */
+  warm(k: number, vector: number, more?: number[]): void;
 }
 
 export function smp(main: string, opts: SmpOptions = {}): Smp {
@@ -129,6 +135,14 @@ export function smp(main: string, opts: SmpOptions = {}): Smp {
     faultVector(k) {
       const off = m.cpus[k].rip - HANDLERS;
       return off >= 0 && off < 256 * 16 && m.cpus[k].halted ? off >> 4 : -1;
+    },
+    warm(k, vector, more = []) {
+      const c = m.cpus[k];
+      const gate = IDT + vector * 16;
+      const target = (mem.read32(gate) & 0xffff) | (mem.read32(gate + 4) & 0xffff0000);
+      for (const la of [gate, GDT, c.trBase, target]) c.translateAs(la, 1, false);
+      for (const la of [c.rsp - 8, c.rsp - 64, ...more]) c.translateAs(la, 2, false); // written: D set
+
     },
   };
 }

@@ -2,7 +2,7 @@
 // the xAPIC page and the x2APIC MSRs.
 
 import { describe, it, expect } from "vitest";
-import { smp, DATA, APIC, type Smp } from "../helpers/smp.ts";
+import { smp, CODE, DATA, APIC, type Smp } from "../helpers/smp.ts";
 import { COSTS } from "../../src/machine/cost.ts";
 import { CpuFault, GP, RBX, type Cpu } from "../../src/machine/cpu/cpu.ts";
 import { readMsr, writeMsr, IA32_APIC_BASE, IA32_TSC_DEADLINE } from "../../src/machine/cpu/ops/msr.ts";
@@ -32,6 +32,7 @@ function spinning(): Smp {
   const s = smp(`sti\n1: jmp 1b`);
   s.handler(0x40, H, STAMP);
   apicWrite(s.cpu(0), APIC_SVR, 0x1ff);
+  s.warm(0, 0x40, [DATA, APIC]);
   return s;
 }
 
@@ -110,6 +111,7 @@ describe("APIC timer", () => {
     apicWrite(c, APIC_SVR, 0x1ff);
     apicWrite(c, APIC_TIMER_DIVIDE, 0xb);
     apicWrite(c, APIC_LVT_TIMER, 0x40);
+    s.warm(0, 0x40, [DATA, CODE]);
     apicWrite(c, APIC_TIMER_INITIAL, 5_000_000);
     const start = c.cycles;
     expect(s.run().stop).toBe("idle");

@@ -150,6 +150,7 @@ describe("exceptions", () => {
     const { COSTS } = await import("../../src/machine/cost.ts");
     const s = smp(`${APIC_ON}\ncli\n${selfIpi(0x41)}\nrdtsc\nmov [${DATA + 8}], eax\nsti\nnop\ncli\nhlt`);
     s.handler(0x41, H, `rdtsc\nmov [${DATA}], eax\n${EOI}\niretq`);
+    s.warm(0, 0x41, [DATA, CODE]);
     s.run();
     // main's RDTSC, MOV, STI, NOP (1 cycle each), then the delivery; the handler's RDTSC is its first instruction.
     expect(s.read32(DATA) - s.read32(DATA + 8)).toBe(4 + COSTS.interrupt);

@@ -13,6 +13,9 @@
 import type { Cpu } from "./cpu.ts";
 import { CpuFault, PF_VEC, CR0_PG, CR0_WP, CR4_PAE, CR4_PCIDE, CR4_SMEP, CR4_SMAP, CR4_PGE, EFER_NXE } from "./arch.ts";
 import { AC } from "./flags.ts";
+import { COSTS } from "../cost.ts";
+
+const WALK_STEP = COSTS.pageWalkStep;
 
 export const ACC_READ = 1, ACC_WRITE = 2, ACC_EXEC = 4;
 const SUP_ALL = 7;
@@ -191,6 +194,7 @@ export function translate(cpu: Cpu, la: number, acc: number, user: boolean): num
     const idx = Math.floor(la / 2 ** shift) & 511;
     const ea = table + idx * 8;
     const hea = table32(ea, false);
+    cpu.cycles += WALK_STEP;
     const lo = mem.read32(hea), hi = mem.read32(hea + 4);
     if ((lo & PTE_P) === 0) pageFault(cpu, la, errBase);
     const ps = shift !== 12 && (lo & PTE_PS) !== 0;

@@ -13,6 +13,7 @@ import type { GuestPhysical } from "../cpu/cpu.ts";
 import { CpuFault, VE } from "../cpu/arch.ts";
 import { ACC_READ, ACC_WRITE, ACC_EXEC, MAXPHYADDR } from "../cpu/paging.ts";
 import type { Vmx } from "./vmx.ts";
+import { COSTS } from "../cost.ts";
 import {
   EXIT_EPT_VIOLATION, EXIT_EPT_MISCONFIG, EPT_QUAL_READ, EPT_QUAL_WRITE, EPT_QUAL_FETCH, EPT_QUAL_LINEAR_VALID,
   EPT_QUAL_FINAL, CPU2_EPT_VIOLATION_VE, VE_INFO_ADDR, EPTP_INDEX,
@@ -77,6 +78,7 @@ export class Ept implements GuestPhysical {
     let leaf = 0, leafLo = 0, shift = 39;
     for (;; shift -= 9) {
       const ea = table + (Math.floor(gpa / 2 ** shift) & 511) * 8;
+      this.vmx.cpu.cycles += COSTS.pageWalkStep;
       const lo = mem.read32(ea), hi = mem.read32(ea + 4);
       const perm = lo & 7;
       if (perm === 0) {
