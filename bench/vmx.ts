@@ -45,10 +45,15 @@ const vmfuncBase = perIteration("xor eax, eax\nmov ecx, 1\nxor ecx, ecx", vmfunc
 
 // ---------------------------------------------------------------- VM exits
 
-const launchPlain = (t: Testbed) => void t.launch();
+// The LVD hypervisor runs with VPIDs (reference section 3), so exits and entries keep the
+// TLB; without one every exit and entry flushes it and the refills' page walks show up
+// (the last row).
+const WITH_VPID = { secondary: F.CPU2_ENABLE_VPID };
+const launchPlain = (t: Testbed) => void t.launch(WITH_VPID, [[F.VPID, 1]]);
+const launchNoVpid = (t: Testbed) => void t.launch();
 /** The TypeScript host: every exit but the last VMCALL resumes past the instruction (no other work). */
-function tsHost(t: Testbed): void {
-  t.launch();
+function tsHost(t: Testbed, launch = launchPlain): void {
+  launch(t);
   t.vmx.setHost((exit, vmx) => {
     if (exit.basicReason === F.EXIT_VMCALL && t.cpu.reg64(12) === 0) {
       t.exits.push({ reason: exit.reason } as never);
@@ -79,7 +84,10 @@ const ASM_HOST = `
   vmresume
 2:
   hlt`;
-const asmSetup = (t: Testbed) => t.prepare();
+const asmSetup = (t: Testbed) => {
+  t.prepare(WITH_VPID);
+  t.write(F.VPID, 1);
+};
 
 const rows: [string, number, string][] = [];
 const base = perIteration("nop", launchPlain);
@@ -87,12 +95,14 @@ const cpuidAsm = perIteration("cpuid", asmSetup, ASM_HOST) - perIteration("nop",
 const vmcallAsm = perIteration("vmcall", asmSetup, ASM_HOST) - perIteration("nop", asmSetup, ASM_HOST);
 const cpuidTs = perIteration("cpuid", tsHost) - base;
 const vmcallTs = perIteration("vmcall", tsHost) - base;
+const noVpidTs = perIteration("cpuid", (t) => tsHost(t, launchNoVpid)) - perIteration("nop", launchNoVpid);
 rows.push(
   ["VMFUNC round trip (0 -> 1 -> 0, two VMFUNCs)", vmfuncLoop - vmfuncBase, `reference: 2 x 169 = 338 (Table 1: VMFUNC 169)`],
   ["VM-exit round trip, guest CPUID, assembly host", cpuidAsm, "reference: 1171-1240 per exit (Haswell)"],
   ["VM-exit round trip, guest VMCALL, assembly host", vmcallAsm, ""],
   ["VM-exit round trip, guest CPUID, TypeScript host", cpuidTs, "hardware only: the TS host charges nothing"],
   ["VM-exit round trip, guest VMCALL, TypeScript host", vmcallTs, ""],
+  ["... guest CPUID, TypeScript host, no VPID", noVpidTs, "TLB flushed on exit and entry: refill walks"],
 );
 
 console.log(`Modeled cycles (primitives: vmfunc ${COSTS.vmfunc}, vmexit ${COSTS.vmexit}, vmentry ${COSTS.vmentry}, vmx instruction ${COSTS.vmx}); ${N} iterations each\n`);
