@@ -24,9 +24,10 @@ const unavailable = hostUnavailable();
 // operands.
 for (const viaBlocks of [false, true]) {
   const mode = viaBlocks ? "generated block code" : "handlers";
-  describe.skipIf(unavailable !== null)(`host CPU equivalence, ${mode} (seed ${SEED}, ${COUNT} cases)`, () => {
+  describe(`host CPU equivalence, ${mode} (seed ${SEED}, ${COUNT} cases)`, () => {
     let run: RunResult;
     beforeAll(() => {
+      if (unavailable !== null) return; // reported by the test below
       run = runCases(SEED, COUNT, undefined, viaBlocks ? { viaBlocks, pairs: 0.5 } : {});
       const t = run.times;
       console.log(
@@ -38,6 +39,7 @@ for (const viaBlocks of [false, true]) {
 
     // One test per handler group (ops/<group>.ts): a bug in one group leaves the others green.
     it.each(GROUPS.map((g) => [g]))("%s.ts forms behave as on the host", (group) => {
+      if (unavailable !== null) expect.fail(`the host CPU cannot serve as the reference: ${unavailable}`);
       const ms = byGroup(run.mismatches).get(group) ?? [];
       const total = run.cases.filter((c) => groupOf(c.form.entry.exec) === group).length;
       if (ms.length) expect.fail(`\n${formatReport(ms, total)}\n`);
@@ -45,8 +47,3 @@ for (const viaBlocks of [false, true]) {
   });
 }
 
-if (unavailable !== null) {
-  describe("host CPU equivalence", () => {
-    it.skip(`cannot run here: ${unavailable}`, () => {});
-  });
-}
