@@ -52,3 +52,8 @@ export function readObject(file: string): Uint8Array {
   if (!existsSync(file)) throw new CompileError(`${file}: no such file`);
   return new Uint8Array(readFileSync(file));
 }
+
+/** The objects of a kernel module: the module (a .c file compiled, or an .o) plus the freestanding runtime. */
+export function moduleObjects(file: string, opt = "O2"): { name: string; bytes: Uint8Array }[] {
+  return bareProgramObjects(file, opt);
+}

@@ -3,6 +3,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { runBare } from "./run-bare.ts";
+import { runNative } from "./run-native.ts";
 import { CompileError } from "./compile.ts";
 import { ElfError } from "../machine/elf.ts";
 
@@ -27,6 +28,30 @@ program
   .action((file: string, o: { opt: string; stats: boolean; maxInstructions: number }) => {
     if (!/^(0|1|2|3|s|fast|g)$/.test(o.opt)) throw new InvalidArgumentError(`-O${o.opt} is not a gcc optimisation level`);
     process.exitCode = runBare(file, { ...o, opt: "O" + o.opt });
+  });
+
+function cpuCount(v: string): number {
+  const n = positiveInt(v);
+  if (n > 64) throw new InvalidArgumentError(`a machine has at most 64 vCPUs, not ${n}`);
+  return n;
+}
+
+function optLevel(v: string): string {
+  if (!/^(0|1|2|3|s|fast|g)$/.test(v)) throw new InvalidArgumentError(`-O${v} is not a gcc optimisation level`);
+  return "O" + v;
+}
+
+program
+  .command("run-native")
+  .description("boot the kernel and load a driver as a native (non-isolated) module: its init runs, then its exit, then the kernel shuts down")
+  .requiredOption("--driver <file>", "the driver: a C file (compiled with the machine's flags) or an ELF relocatable object (.o)")
+  .option("--cpus <n>", "vCPUs", cpuCount, 1)
+  .option("--seed <n>", "scheduler seed (the same seed gives the same run)", positiveInt, 1)
+  .option("-O, --opt <level>", "gcc optimisation level for .c files", optLevel, "O2")
+  .option("--memory <MB>", "machine memory in MB", positiveInt, 64)
+  .option("--max-instructions <n>", "give up after this many instructions", positiveInt, 2_000_000_000)
+  .action((o: { driver: string; cpus: number; seed: number; opt: string; memory: number; maxInstructions: number }) => {
+    process.exitCode = runNative(o.driver, { ...o, memoryMb: o.memory });
   });
 
 try {

@@ -9,6 +9,16 @@
 // code is marked in `codePage`; any write to it (by a CPU, or by a device doing DMA)
 // drops that page's cached decodes, so self-modifying and freshly loaded code is
 // always seen.
+//
+// Native gates: a physical address can be bound to host code. When a processor fetches
+// an instruction there (and paging and EPT permit the fetch), the handler runs instead
+// of decoding the bytes, as if it were one instruction: it sees the processor with RIP
+// at the gate and sets cpu.nextRip to where execution continues. This is how the
+// trusted kernel, written in TypeScript, is bound to the machine (DESIGN.md): its entry
+// points are gates in kernel-only executable pages, so code reaches it only where the
+// hardware lets it fetch. The bytes under a gate stay whatever the loader put there.
+
+import type { Cpu } from "./cpu/cpu.ts";
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
@@ -18,6 +28,9 @@ export interface MmioDevice {
   read(offset: number, size: number): number;
   write(offset: number, size: number, value: number): void;
 }
+
+/** Host code run when a processor fetches from a native gate (see the header). */
+export type NativeGate = (cpu: Cpu) => void;
 
 interface MmioRegion {
   base: number;
@@ -34,6 +47,8 @@ export class PhysicalMemory {
   /** Called with the page number when a cached code page is written. */
   onCodeWrite: (page: number) => void = () => {};
   private readonly mmio: MmioRegion[] = [];
+  /** Native gates by physical address (see the header). */
+  readonly gates = new Map<number, NativeGate>();
 
   constructor(size: number) {
     if (size <= 0 || size % PAGE_SIZE !== 0) throw new Error(`memory size ${size} is not a positive multiple of 4096`);
@@ -46,6 +61,14 @@ export class PhysicalMemory {
   mapMmio(base: number, size: number, device: MmioDevice): void {
     if (base < this.size) throw new Error(`MMIO region at 0x${base.toString(16)} overlaps RAM`);
     this.mmio.push({ base, size, device });
+  }
+
+  /** Binds host code to the RAM address `pa` (null: unbinds it); cached decodes of its page are dropped. */
+  setGate(pa: number, handler: NativeGate | null): void {
+    if (!this.isRam(pa)) throw new Error(`a native gate must be in RAM, not at 0x${pa.toString(16)}`);
+    if (handler) this.gates.set(pa, handler);
+    else this.gates.delete(pa);
+    if (this.codePage[pa >>> PAGE_SHIFT] !== 0) this.codeWritten(pa >>> PAGE_SHIFT);
   }
 
   isRam(pa: number, len = 1): boolean {

@@ -1,14 +1,22 @@
 // Builds 4-level page tables in guest physical memory: what firmware, a loader or the
 // kernel writes before (or while) the CPU walks them. Tables come from a page allocator
-// the caller supplies, so the same builder serves the bare-program loader and the kernel.
+// the caller supplies, and are read and written through a TableMemory: physical memory
+// directly (firmware, loaders) or the kernel's own view through a vCPU (src/kernel).
 
-import type { PhysicalMemory } from "./memory.ts";
+/** Physical memory as the builder needs it. PhysicalMemory is one. */
+export interface TableMemory {
+  read32(pa: number): number;
+  write64(pa: number, lo: number, hi: number): void;
+  load(pa: number, data: Uint8Array): void;
+}
 
 export interface PageFlags {
   write?: boolean;
   user?: boolean;
   exec?: boolean;
   global?: boolean;
+  /** Strong uncacheable (PCD | PWT): device registers. */
+  uncached?: boolean;
 }
 
 export const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_PWT = 8, PTE_PCD = 0x10, PTE_A = 0x20, PTE_D = 0x40;
@@ -21,11 +29,13 @@ const SHIFTS = [39, 30, 21, 12];
 export class PageTableBuilder {
   readonly root: number;
 
+  /** `root`: the physical address of an existing PML4 to extend (default: a new one). */
   constructor(
-    private readonly mem: PhysicalMemory,
+    private readonly mem: TableMemory,
     private readonly allocPage: () => number,
+    root?: number,
   ) {
-    this.root = this.newTable();
+    this.root = root ?? this.newTable();
   }
 
   private newTable(): number {
@@ -49,12 +59,51 @@ export class PageTableBuilder {
     for (let off = 0; off < size; off += pageSize) this.mapOne(va + off, pa + off, flags, leafShift);
   }
 
+  /** Clears the leaf entries of [va, va+size) (4 KB pages); returns the physical pages they mapped. */
+  unmap(va: number, size: number): number[] {
+    const freed: number[] = [];
+    for (let off = 0; off < size; off += 4096) {
+      const e = this.leafEntry(va + off);
+      if (e < 0) continue;
+      const lo = this.mem.read32(e);
+      if ((lo & PTE_P) === 0) continue;
+      freed.push(this.entryAddress(e, lo));
+      this.mem.write64(e, 0, 0);
+    }
+    return freed;
+  }
+
+  /** The physical address `va` maps to (4 KB leaves), or -1. */
+  lookup(va: number): number {
+    const e = this.leafEntry(va);
+    if (e < 0) return -1;
+    const lo = this.mem.read32(e);
+    return (lo & PTE_P) === 0 ? -1 : this.entryAddress(e, lo) + (va & 0xfff);
+  }
+
+  /** The physical address of the 4 KB leaf entry for `va`, or -1 if a table on the way is missing (or a large page). */
+  private leafEntry(va: number): number {
+    let table = this.root;
+    for (const shift of SHIFTS) {
+      const entry = table + (Math.floor(va / 2 ** shift) & 511) * 8;
+      if (shift === 12) return entry;
+      const lo = this.mem.read32(entry);
+      if ((lo & PTE_P) === 0 || (lo & PTE_PS) !== 0) return -1;
+      table = this.entryAddress(entry, lo);
+    }
+    return -1;
+  }
+
+  private entryAddress(entry: number, lo: number): number {
+    return (this.mem.read32(entry + 4) & 0xfffff) * 4294967296 + ((lo & ~0xfff) >>> 0);
+  }
+
   private mapOne(va: number, pa: number, flags: PageFlags, leafShift: number): void {
     let table = this.root;
     for (const shift of SHIFTS) {
       const entry = table + (Math.floor(va / 2 ** shift) & 511) * 8;
       if (shift === leafShift) {
-        let lo = PTE_P | (flags.write ? PTE_RW : 0) | (flags.user ? PTE_US : 0) | (flags.global ? PTE_G : 0);
+        let lo = PTE_P | (flags.write ? PTE_RW : 0) | (flags.user ? PTE_US : 0) | (flags.global ? PTE_G : 0) | (flags.uncached ? PTE_PCD | PTE_PWT : 0);
         if (shift !== 12) lo |= PTE_PS;
         lo = (lo | pa) >>> 0;
         const hi = Math.floor(pa / 4294967296) | (flags.exec ? 0 : PTE_NX_HI);
@@ -69,7 +118,7 @@ export class PageTableBuilder {
       } else if ((lo & PTE_PS) !== 0) {
         throw new Error(`map: 0x${va.toString(16)} falls inside an existing large page`);
       }
-      table = (this.mem.read32(entry + 4) & 0xfffff) * 4294967296 + ((lo & ~0xfff) >>> 0);
+      table = this.entryAddress(entry, lo);
     }
   }
 }

@@ -31,8 +31,11 @@ export class PortRouter implements PortBus {
 /** Port 0xE9: each byte written is output (the Bochs/QEMU debug console). */
 export class DebugConsole implements PortDevice {
   readonly bytes: number[] = [];
+  /** Sees each byte as it is written (a terminal following the output). */
+  onByte: ((byte: number) => void) | null = null;
   out(_port: number, _size: number, value: number): void {
     this.bytes.push(value & 0xff);
+    this.onByte?.(value & 0xff);
   }
   text(): string {
     return new TextDecoder().decode(new Uint8Array(this.bytes));

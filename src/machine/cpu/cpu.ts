@@ -14,7 +14,7 @@
 // run loop and delivered through the IDT, so instructions are precise. Nothing a guest
 // does can throw a JavaScript error out of run().
 
-import { PhysicalMemory } from "../memory.ts";
+import { PhysicalMemory, type NativeGate } from "../memory.ts";
 import { decode, Insn, NeedMoreBytes, NO_REG, REG_RIP } from "./decoder.ts";
 import { arithFlags, setArithFlags, ARITH, WRITABLE, IF, TF, RF, F_EAGER, AC, DF } from "./flags.ts";
 import { Tlb, ACC_READ, ACC_WRITE, ACC_EXEC, translate } from "./paging.ts";
@@ -30,6 +30,17 @@ import {
 } from "./arch.ts";
 
 const TLB_MASK = Tlb.SIZE - 1;
+
+/**
+ * The instruction a native gate decodes to (memory.ts): one byte long, no cost of its
+ * own (the host code charges what it does), and never part of a longer block.
+ */
+function gateInsn(gate: NativeGate): Insn {
+  const i = new Insn((cpu) => gate(cpu));
+  i.len = 1;
+  i.cost = 0;
+  return i;
+}
 
 /**
  * Guest-physical to host-physical translation below paging (EPT, installed by VMX in
@@ -620,6 +631,10 @@ export class Cpu {
    * of translating (which could fault, set CR2, exit to VMX) for them.
    */
   private decodeAt(rip: number, pa: number, off: number, first: boolean): Insn | null {
+    if (this.mem.gates.size !== 0) {
+      const gate = this.mem.gates.get(pa);
+      if (gate) return gateInsn(gate);
+    }
     const avail = Math.min(15, 4096 - off);
     if (this.mem.isRam(pa, avail)) {
       try {

@@ -1,0 +1,218 @@
+/*
+ * The kernel's machine code: everything that must be real x86-64 instructions.
+ *
+ * The kernel is TypeScript (src/kernel), bound to the machine through native gates.
+ * What it cannot do as TypeScript is here: instructions that the hypervisor intercepts
+ * once the kernel runs as its guest (MSRs, control registers, port I/O, descriptor
+ * tables, CPUID), so that their cost and their VM exits come from running them; the
+ * interrupt entry stubs and the return path (IRETQ); and the idle loop (HLT).
+ *
+ * The kernel calls these routines with the System V calling convention through its
+ * "call" effect (src/kernel/exec.ts). `lvd_gate_irq` is a native gate: an undefined
+ * symbol the kernel resolves to a gate address when it links this object at boot.
+ *
+ * Built into src/kernel/arch/entry.generated.ts by `npm run build:kernel-asm`
+ * (tools/build-kernel-asm.ts); test/kernel/entry-baseline.test.ts checks the two agree.
+ */
+
+	.text
+	.code64
+
+/* ---------------------------------------------------------------- MSRs, CRs, CPUID */
+
+	.globl lvd_wrmsr		/* void lvd_wrmsr(u32 msr, u64 value) */
+lvd_wrmsr:
+	mov %edi, %ecx
+	mov %rsi, %rax
+	mov %rsi, %rdx
+	shr $32, %rdx
+	wrmsr
+	ret
+
+	.globl lvd_rdmsr		/* u64 lvd_rdmsr(u32 msr) */
+lvd_rdmsr:
+	mov %edi, %ecx
+	rdmsr
+	shl $32, %rdx
+	or %rdx, %rax
+	ret
+
+	.globl lvd_write_cr3
+lvd_write_cr3:
+	mov %rdi, %cr3
+	ret
+
+	.globl lvd_read_cr3
+lvd_read_cr3:
+	mov %cr3, %rax
+	ret
+
+	.globl lvd_write_cr0
+lvd_write_cr0:
+	mov %rdi, %cr0
+	ret
+
+	.globl lvd_read_cr0
+lvd_read_cr0:
+	mov %cr0, %rax
+	ret
+
+	.globl lvd_write_cr4
+lvd_write_cr4:
+	mov %rdi, %cr4
+	ret
+
+	.globl lvd_read_cr4
+lvd_read_cr4:
+	mov %cr4, %rax
+	ret
+
+	/* void lvd_cpuid(u32 leaf, u32 subleaf, u32 out[4]): EAX, EBX, ECX, EDX */
+	.globl lvd_cpuid
+lvd_cpuid:
+	push %rbx
+	mov %edi, %eax
+	mov %esi, %ecx
+	mov %rdx, %r8
+	cpuid
+	mov %eax, 0(%r8)
+	mov %ebx, 4(%r8)
+	mov %ecx, 8(%r8)
+	mov %edx, 12(%r8)
+	pop %rbx
+	ret
+
+	/*
+	 * s64 lvd_hypercall(u32 leaf, u64 a0, u64 a1, u64 a2, u64 out[1]): the hypervisor's
+	 * calls are CPUID leaves (CPUID always exits); arguments in RBX, RCX, RDX, result
+	 * in RAX, a second result in RBX (stored to out[0]).
+	 */
+	.globl lvd_hypercall
+lvd_hypercall:
+	push %rbx
+	mov %edi, %eax
+	mov %rsi, %rbx
+	xchg %rdx, %rcx			/* a1 -> RCX, a2 -> RDX */
+	cpuid
+	mov %rbx, (%r8)
+	pop %rbx
+	ret
+
+/* ---------------------------------------------------------------- port I/O */
+
+	.globl lvd_outb			/* void lvd_outb(u16 port, u8 value) */
+lvd_outb:
+	mov %edi, %edx
+	mov %esi, %eax
+	outb %al, %dx
+	ret
+
+	.globl lvd_inb			/* u8 lvd_inb(u16 port) */
+lvd_inb:
+	mov %edi, %edx
+	xor %eax, %eax
+	inb %dx, %al
+	ret
+
+	.globl lvd_outsb		/* void lvd_outsb(u16 port, const u8 *buf, u64 n) */
+lvd_outsb:
+	mov %edi, %eax
+	mov %rdx, %rcx
+	mov %eax, %edx
+	rep outsb
+	ret
+
+/* ---------------------------------------------------------------- descriptor tables */
+
+	/* void lvd_load_tables(const void *gdtr, const void *idtr, u16 tss_selector) */
+	.globl lvd_load_tables
+lvd_load_tables:
+	lgdt (%rdi)
+	lidt (%rsi)
+	ltr %dx
+	mov $0x10, %eax			/* kernel data: the selectors stay those of the boot GDT */
+	mov %eax, %ss
+	mov %eax, %ds
+	mov %eax, %es
+	ret
+
+/* ---------------------------------------------------------------- idle */
+
+	/* Wait for an interrupt with interrupts on; return with them off. */
+	.globl lvd_idle
+lvd_idle:
+	sti
+	hlt
+	cli
+	ret
+
+	/* Stop this vCPU for good (shutdown). */
+	.globl lvd_halt_forever
+lvd_halt_forever:
+	cli
+1:	hlt
+	jmp 1b
+
+/* ---------------------------------------------------------------- interrupts */
+
+/*
+ * One 16-byte stub per vector: push a zero error code where the CPU pushes none, push
+ * the vector, join the common path. The IDT points vector v at lvd_irq_stubs + 16 * v.
+ */
+	.balign 16
+	.globl lvd_irq_stubs
+lvd_irq_stubs:
+	vector = 0
+	.rept 256
+	.balign 16
+	.if vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17 || vector == 21 || vector == 29 || vector == 30
+	.else
+	pushq $0
+	.endif
+	pushq $vector
+	jmp lvd_irq_common
+	vector = vector + 1
+	.endr
+
+/*
+ * Saves the general registers below the vector and the CPU's frame (the layout is
+ * PT_REGS in src/kernel/arch/frame.ts) and enters the kernel at its interrupt gate.
+ */
+lvd_irq_common:
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	push %rax
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	jmp lvd_gate_irq
+
+	/* Where the kernel continues after it handled an interrupt, RSP at the saved registers. */
+	.globl lvd_irq_return
+lvd_irq_return:
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rax
+	pop %rcx
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	add $16, %rsp			/* vector and error code */
+	iretq
