@@ -214,10 +214,21 @@ export function memoryOperandInfo(i: Insn): number {
 }
 
 /**
+ * The exit qualification of an instruction with a memory operand (SDM 28.2.1): its
+ * displacement, sign-extended; with RIP-relative addressing (base invalid in the
+ * instruction information) the displacement plus the RIP of the next instruction, so a
+ * hypervisor can still find the operand. 0 for a register operand.
+ */
+export function displacementQualification(c: Cpu, i: Insn): number {
+  if (i.rm !== NO_REG) return 0;
+  return i.base === REG_RIP ? c.nextRip + i.disp : i.disp;
+}
+
+/**
  * Descriptor-table exiting (secondary bit 2): SGDT/SIDT/LGDT/LIDT exit with reason 46,
  * SLDT/STR/LLDT/LTR with 47. `identity` is the instruction's number in the information
  * field (0 SGDT/SLDT, 1 SIDT/STR, 2 LGDT/LLDT, 3 LIDT/LTR); the qualification is the
- * memory operand's displacement.
+ * memory operand's displacement (displacementQualification).
  */
 export function interceptDescriptorTable(c: Cpu, i: Insn, identity: number, ldtrTr: boolean): void {
   if ((c.vmx!.secondary & CPU2_DESCRIPTOR_TABLE_EXITING) === 0) return;
@@ -225,7 +236,7 @@ export function interceptDescriptorTable(c: Cpu, i: Insn, identity: number, ldtr
   if (i.rm !== NO_REG) info |= (1 << 10) | (i.rm << 3);
   else info |= memoryOperandInfo(i);
   if (!ldtrTr) info |= (i.opsize === 8 || i.opsize === 4 ? 1 : 0) << 11;
-  exit(c, i, { reason: ldtrTr ? EXIT_LDTR_TR : EXIT_GDTR_IDTR, qualification: i.rm !== NO_REG ? 0 : i.disp, instructionInfo: info });
+  exit(c, i, { reason: ldtrTr ? EXIT_LDTR_TR : EXIT_GDTR_IDTR, qualification: displacementQualification(c, i), instructionInfo: info });
 }
 
 /** INT3 (#BP, a software exception) and INT1 (#DB, a privileged software exception) against the exception bitmap. */

@@ -7,6 +7,12 @@
 // continues in root operation at the VMCS's HOST_RIP, like hardware, so host code can
 // also be machine code (the conformance tests use both).
 //
+// Cost: each method charges what the instruction costs (its decode-table class,
+// COSTS.vmx). A VMREAD in machine code is charged by the run loop through its Insn and
+// never reaches these methods, so the charge belongs here, not in instructions.ts, which
+// both paths share; a TypeScript hypervisor's exit path thus costs what the same
+// sequence of instructions would.
+//
 // Results follow the SDM's conventions (Vol. 3C, 31.2): VMsucceed, VMfailInvalid (no
 // current VMCS) and VMfailValid(n) (error number n in the VM-instruction error field).
 //
@@ -26,6 +32,7 @@ import {
 } from "./fields.ts";
 import * as ops from "./instructions.ts";
 import { vmExit, type ExitEvent } from "./exit.ts";
+import { COSTS } from "../cost.ts";
 
 export { VM_SUCCEED, VM_FAIL_INVALID, VM_ENTRY_FAILED, type VmResult } from "./fields.ts";
 
@@ -115,19 +122,24 @@ export class Vmx {
   }
 
   vmxon(regionPa: number): VmResult {
+    this.charge();
     return ops.vmxon(this, () => halves(regionPa));
   }
   vmxoff(): VmResult {
+    this.charge();
     return ops.vmxoff(this);
   }
   vmclear(pa: number): VmResult {
+    this.charge();
     return ops.vmclear(this, () => halves(pa));
   }
   vmptrld(pa: number): VmResult {
+    this.charge();
     return ops.vmptrld(this, () => halves(pa));
   }
   /** The current-VMCS pointer (-1 for FFFFFFFF_FFFFFFFFH). */
   vmptrst(): number {
+    this.charge();
     const [lo, hi] = ops.vmptrst(this);
     return hi * 4294967296 + (lo >>> 0);
   }
@@ -136,16 +148,19 @@ export class Vmx {
    * addresses and small values). Throws if the read would VMfail (use vmreadChecked).
    */
   vmread(field: number): number {
+    this.charge();
     const r = ops.vmread(this, field);
     if (r.result !== VM_SUCCEED) throw new Error(`VMREAD 0x${field.toString(16)} failed (${r.result})`);
     return r.hi * 4294967296 + (r.lo >>> 0);
   }
   /** VMREAD with the instruction's result and the value as halves. */
   vmreadChecked(field: number): { result: VmResult; lo: number; hi: number } {
+    this.charge();
     return ops.vmread(this, field);
   }
   /** Writes a field (a number in Vmcs.set()'s form, or a bigint for any 64-bit value). */
   vmwrite(field: number, value: number | bigint): VmResult {
+    this.charge();
     let lo: number, hi: number;
     if (typeof value === "bigint") {
       const v = BigInt.asUintN(64, value);
@@ -158,16 +173,25 @@ export class Vmx {
     return ops.vmwrite(this, field, 0, lo, hi);
   }
   vmlaunch(): VmResult {
+    this.charge();
     return ops.enter(this, true);
   }
   vmresume(): VmResult {
+    this.charge();
     return ops.enter(this, false);
   }
   invept(type: number, eptp: number): VmResult {
+    this.charge();
     return ops.invept(this, type, 0, () => halves(eptp));
   }
   invvpid(type: number, vpid: number, la = 0): VmResult {
+    this.charge();
     return ops.invvpid(this, type, 0, () => [vpid, 0, la]);
+  }
+
+  /** One VMX instruction executed by TypeScript root-mode code (see the header). */
+  private charge(): void {
+    this.cpu.cycles += COSTS.vmx;
   }
 
   // ------------------------------------------------------------ results
