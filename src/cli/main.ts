@@ -4,6 +4,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runBare } from "./run-bare.ts";
 import { runNative } from "./run-native.ts";
+import { boot } from "./boot.ts";
+import { printTables } from "./tables.ts";
 import { CompileError } from "./compile.ts";
 import { ElfError } from "../machine/elf.ts";
 
@@ -40,6 +42,28 @@ function optLevel(v: string): string {
   if (!/^(0|1|2|3|s|fast|g)$/.test(v)) throw new InvalidArgumentError(`-O${v} is not a gcc optimisation level`);
   return "O" + v;
 }
+
+program
+  .command("boot")
+  .description("boot the kernel, run a threaded workload, late-launch the hypervisor, run it again as a guest, show the exits by reason, shut down")
+  .option("--cpus <n>", "vCPUs", cpuCount, 4)
+  .option("--seed <n>", "scheduler seed (the same seed gives the same run)", positiveInt, 1)
+  .option("--memory <MB>", "machine memory in MB", positiveInt, 64)
+  .option("--threads <n>", "workload threads (default: twice the vCPUs)", positiveInt)
+  .option("--chunks <n>", "machine-code calls per thread", positiveInt, 4)
+  .option("--rounds <n>", "xorshift rounds per call", positiveInt, 50_000)
+  .option("--tick <cycles>", "APIC timer period", positiveInt, 100_000)
+  .option("--no-launch", "stay native: do not launch the hypervisor")
+  .action((o: { cpus: number; seed: number; memory: number; threads?: number; chunks: number; rounds: number; tick: number; launch: boolean }) => {
+    process.exitCode = boot({ ...o, memoryMb: o.memory, threads: o.threads ?? 2 * o.cpus });
+  });
+
+program
+  .command("tables")
+  .description("print the paper's tables beside ours, measured by running the code (Table 2: sensitive instructions natively and under the hypervisor)")
+  .action(() => {
+    process.exitCode = printTables();
+  });
 
 program
   .command("run-native")

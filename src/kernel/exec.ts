@@ -86,13 +86,32 @@ export class Executor {
     this.run(cpu, t, undefined);
   }
 
-  private run(cpu: Cpu, t: Thread, value: number | undefined): void {
+  /**
+   * Abandons the activations of `t` (the current thread) above `a`, which waits for a
+   * guest call, and resumes `a` by throwing `error` into it, after `restore` has put the
+   * vCPU back as that call's caller had it (a domain that was killed: its crossing fails).
+   */
+  unwind(cpu: Cpu, t: Thread, a: Activation, error: Error, restore: () => void): void {
+    const i = t.activations.indexOf(a);
+    if (i < 0) throw new KernelBug(`unwind: the activation is not ${t}'s`);
+    for (const x of t.activations.splice(i + 1).reverse()) x.path.return(undefined);
+    restore();
+    cpu.rsp = a.savedRsp;
+    a.awaitRsp = NaN;
+    this.run(cpu, t, undefined, error);
+  }
+
+  private run(cpu: Cpu, t: Thread, value: number | undefined, error?: Error): void {
     this.host.enterCpu(cpu);
     for (;;) {
       const a = t.top!;
       let r: IteratorResult<unknown, unknown>;
       try {
-        r = a.path.next(value);
+        if (error) {
+          const e = error;
+          error = undefined;
+          r = a.path.throw(e);
+        } else r = a.path.next(value);
       } catch (e) {
         if (e instanceof Interception) throw e; // a VM exit: the hypervisor takes it (and upcalls the kernel)
         this.fail(cpu, t, e);

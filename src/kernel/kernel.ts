@@ -21,10 +21,15 @@ import { Lapic } from "./arch/lapic.ts";
 import { Interrupts } from "./interrupts.ts";
 import { KERNEL_COSTS } from "./costs.ts";
 import type { Completion } from "./sync.ts";
+import type { Hypervisor } from "../hypervisor/hypervisor.ts";
 import { ModuleLoader } from "./modules/loader.ts";
 import { exportKernelFunctions } from "./modules/exports.ts";
 import { ENTRY_OBJECT } from "./arch/entry.generated.ts";
 import { SELFTEST_OBJECT } from "./arch/selftest.generated.ts";
+import { BENCH_OBJECT } from "./arch/bench.generated.ts";
+import { TRAMPOLINE_OBJECT } from "./lvd/trampoline.generated.ts";
+import { STATE_PAGE_PA } from "./lvd/layout.ts";
+import type { Lvd } from "./lvd/lvd.ts";
 import { KERNEL_TEXT_PA, imageVa } from "./layout.ts";
 import type { PageAllocator } from "./mm/page-allocator.ts";
 import type { KernelHeap } from "./mm/heap.ts";
@@ -89,6 +94,12 @@ export class Kernel implements ExecutorHost {
   apOnline!: Completion;
   /** Set by shutdown. */
   halted = false;
+  /** The hypervisor, once the kernel has late-launched it (late-launch.ts). */
+  hypervisor: Hypervisor | null = null;
+  /** The LVD runtime (domains), once started (lvd/lvd.ts). */
+  lvd: Lvd | null = null;
+  /** The physical memory the kernel gave it (no longer the kernel's to touch). */
+  hypervisorPool = { base: 0, bytes: 0 };
 
   /** The vCPU kernel code is running on now (set whenever a gate enters the kernel). */
   cpu!: Cpu;
@@ -113,10 +124,16 @@ export class Kernel implements ExecutorHost {
 
     this.returnGate = this.gates.bind("return", (cpu) => this.executor.returned(cpu));
     this.gates.bind("lvd_gate_irq", (cpu) => this.interrupts.enter(cpu));
-    const objects = [parseElf(decodeBase64(ENTRY_OBJECT), "entry.o"), parseElf(decodeBase64(SELFTEST_OBJECT), "selftest.o")];
+    const objects = [
+      parseElf(decodeBase64(ENTRY_OBJECT), "entry.o"),
+      parseElf(decodeBase64(SELFTEST_OBJECT), "selftest.o"),
+      parseElf(decodeBase64(BENCH_OBJECT), "bench.o"),
+      parseElf(decodeBase64(TRAMPOLINE_OBJECT), "trampoline.o"),
+    ];
+    this.gates.bind("lvd_gate_domain_call", (cpu) => this.lvd!.springboard(cpu));
     this.image = linkObjects(objects, {
       base: imageVa(KERNEL_TEXT_PA),
-      resolve: (name) => this.gates.byName.get(name),
+      resolve: (name) => (name === "lvd_state_page" ? imageVa(STATE_PAGE_PA) : this.gates.byName.get(name)),
     });
     machine.mem.load(KERNEL_TEXT_PA, this.image.image);
     for (const [name, va] of this.image.symbols) this.symbols[name] = va;

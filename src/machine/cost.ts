@@ -22,8 +22,13 @@ export const COSTS: Readonly<Record<string, number>> = {
   cpuid: 100,
   int: 60,
   iret: 40,
+  /** RDMSR; WRMSR as measured natively by the reference (Table 2, "write MSR": 127). */
   msr: 80,
+  wrmsr: 127,
+  /** MOV to CR0/CR4/CR8; MOV to CR3 as measured natively by the reference (Table 2: 130; a serializing TLB flush). */
   cr: 20,
+  cr3: 130,
+  /** IN/OUT and string I/O to a device port (the reference's Table 2 native OUT: 4213). */
   io: 4200,
   xsave: 100,
   vmx: 50,

@@ -2,7 +2,7 @@
 // it points an EPTP (or an EPTP-list entry) at them. Like page-tables.ts, tables come
 // from a page allocator the caller supplies.
 
-import type { PhysicalMemory } from "../memory.ts";
+import type { TableMemory } from "../page-tables.ts";
 import { MAXPHYADDR } from "../cpu/paging.ts";
 
 export interface EptFlags {
@@ -26,7 +26,7 @@ export class EptBuilder {
   readonly root: number;
 
   constructor(
-    private readonly mem: PhysicalMemory,
+    private readonly mem: TableMemory,
     private readonly allocPage: () => number,
   ) {
     this.root = this.newTable();

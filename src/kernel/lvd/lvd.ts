@@ -1,0 +1,318 @@
+// The LVD runtime inside the kernel (reference §4-6): per-vCPU state pages and EPTP lists,
+// domain creation, crossings into domains and back, the domain syscalls, and what
+// happens when a domain breaks the rules (it is killed; the kernel goes on).
+//
+// A crossing is machine code (trampoline.S); this file prepares it: slot 1 of the vCPU's
+// EPTP list rewritten for the domain being entered (all other slots but 0 stay invalid),
+// a check that the kernel stack has room, a domain stack from the per-vCPU pool (or the
+// one in use when the crossing is nested), the message, interrupts off while inside the
+// domain (exitless interrupt delivery into domains comes with the IST trampolines).
+
+import type { Kernel } from "../kernel.ts";
+import type { Cpu } from "../../machine/cpu/cpu.ts";
+import { RDI, RSI, RDX, RAX, PF_VEC, EXCEPTION_NAMES } from "../../machine/cpu/cpu.ts";
+import { IF } from "../../machine/cpu/flags.ts";
+import { hex64 } from "../../machine/cpu/interrupts.ts";
+import { linkObjects, ElfError, type ElfFile } from "../../machine/elf.ts";
+import { call, type Activation, type KernelPath } from "../thread.ts";
+import { KernelBug } from "../exec.ts";
+import { hypercall } from "../late-launch.ts";
+import { HC_INSTALL_EPTP_LIST, HC_MAP_PAGE } from "../../hypervisor/hypercalls.ts";
+import {
+  UPCALL_FRAME_KIND, UPCALL_FRAME_RIP, UPCALL_FRAME_RSP, UPCALL_FRAME_EPTP, UPCALL_FRAME_GUEST_LINEAR,
+  UPCALL_FRAME_GUEST_PHYSICAL, UPCALL_FRAME_DETAIL, UPCALL_KIND_NAMES, UPCALL_EPT_VIOLATION,
+} from "../../hypervisor/upcall.ts";
+import { Domain, type SharedPage } from "./domain.ts";
+import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./layout.ts";
+import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA } from "../layout.ts";
+import { formatPrintk } from "../modules/printk.ts";
+
+/** The crossing failed: the domain was killed (while the kernel was inside it, or before). */
+export class DomainKilled extends KernelBug {
+  constructor(readonly domain: Domain) {
+    super(`domain ${domain.name} was killed: ${domain.dead}`);
+  }
+}
+/** The domain could not be created (a link error, no window left). */
+export class DomainError extends KernelBug {}
+
+/** Message kinds (docs/glue-abi.md). */
+export const KIND = { RPC: 1, RPC_PTR: 2, INIT: 3, EXIT: 4, SYSCALL: 5, REPLY: 0x80, ERROR: 0x81 } as const;
+export const SYS = { EXIT: 0, PRINTK: 1, ALLOC_PAGES: 2, CPU: 3 } as const;
+export const header = (kind: number, index = 0) => (BigInt(kind) << 16n) | BigInt(index);
+
+/** Bytes of kernel stack a crossing must leave free (the kernel-stack-exhaustion check). */
+export const KERNEL_STACK_RESERVE = 2048;
+const MESSAGE_REGS = [RDI, RSI, RDX, 8, 9, 10, 11, 12];
+const STATE_VA = imageVa(STATE_PAGE_PA);
+
+/** A crossing in progress on a vCPU. */
+interface Crossing {
+  domain: Domain;
+  activation: Activation;
+}
+
+/** What the kernel does with a domain's RPCs (the IDL's generated kernel glue, bound to the kernel's implementation). */
+export type RpcHandler = (d: Domain, words: bigint[]) => KernelPath<bigint[]>;
+
+export class Lvd {
+  readonly domains = new Map<number, Domain>();
+  private readonly crossings: Crossing[][];
+  private readonly eptpLists: number[] = [];
+  private readonly messages: number[] = [];
+  private readonly kernelEptps: number[] = [];
+  private shared: SharedPage[] = [];
+  private nextId = 0;
+  /** RPC handlers by domain. */
+  readonly rpc = new Map<Domain, RpcHandler>();
+
+  /** Domain stack pointers saved by the springboard, per vCPU (innermost last). */
+  private readonly savedDomainRsp: number[][];
+
+  constructor(private readonly k: Kernel) {
+    this.crossings = k.percpus.map(() => []);
+    this.savedDomainRsp = k.percpus.map(() => []);
+  }
+
+  /** Starts LVD on every vCPU (after the late launch): state pages and EPTP lists. */
+  *start(): KernelPath {
+    const k = this.k;
+    k.kernelMm.map(STATE_VA, STATE_PAGE_PA, PAGE, { write: true, global: true });
+    const domainView = k.pages.alloc(); // what a domain sees of the state page: in-kernel = 0
+    k.mem.fill(phys2virt(domainView), PAGE);
+    const threads = k.percpus.map((pc) => k.spawn(`lvd-start/${pc.id}`, function* (this: Lvd) {
+      const state = k.pages.alloc();
+      k.mem.fill(phys2virt(state), PAGE);
+      k.mem.write64(phys2virt(state) + STATE.inKernel, 1);
+      k.mem.write64(phys2virt(state) + STATE.cpu, pc.id);
+      const mapped = yield* hypercall(k, HC_MAP_PAGE, STATE_PAGE_PA, state);
+      if (mapped.rax !== 0) throw new KernelBug(`MAP_PAGE failed on vCPU ${pc.id}: ${mapped.rax}`);
+      const list = k.pages.alloc();
+      k.mem.fill(phys2virt(list), PAGE);
+      const r = yield* hypercall(k, HC_INSTALL_EPTP_LIST, list);
+      if (r.rax !== 0) throw new KernelBug(`INSTALL_EPTP_LIST failed on vCPU ${pc.id}: ${r.rax}`);
+      k.mem.write64(phys2virt(list), r.rbx);
+      this.eptpLists[pc.id] = phys2virt(list);
+      this.kernelEptps[pc.id] = r.rbx;
+      this.messages[pc.id] = k.heap.alloc(64);
+    }.bind(this), pc.id));
+    for (const t of threads) yield* k.join(t);
+    if (threads.some((t) => t.killed)) throw new KernelBug(`LVD start failed: ${threads.map((t) => t.killed).join("; ")}`);
+
+    const tramp = k.symbols.lvd_trampoline_page;
+    const trampPa = KERNEL_TEXT_PA + (tramp - k.image.base);
+    this.shared = [
+      { va: tramp, gpa: trampPa, hpa: trampPa, exec: true },
+      { va: k.idt, gpa: k.idt - phys2virt(0), hpa: k.idt - phys2virt(0) },
+      { va: STATE_VA, gpa: STATE_PAGE_PA, hpa: domainView },
+      ...k.percpus.map((pc) => ({ va: pc.gdt, gpa: pc.gdt - phys2virt(0), hpa: pc.gdt - phys2virt(0), cpu: pc.id })),
+    ];
+    k.lvd = this;
+    k.log(`lvd: started on ${k.percpus.length} vCPU(s): state pages remapped per vCPU, EPTP lists installed`);
+  }
+
+  /** Creates a domain from a driver's objects (linked with the domain library) and runs its init. */
+  *create(name: string, objects: ElfFile[]): KernelPath<{ domain: Domain; status: number }> {
+    const k = this.k;
+    const id = this.nextId++;
+    if (id >= MAX_DOMAINS) throw new DomainError(`no domain window left for ${name}`);
+    const d = new Domain(k, id, name, this.shared);
+    let image;
+    try {
+      image = linkObjects(objects, {
+        base: d.window,
+        resolve: (sym) => (sym === "lvd_springboard" ? k.symbols.lvd_springboard : undefined),
+      });
+    } catch (e) {
+      if (e instanceof ElfError) throw new DomainError(`cannot load ${name} into a domain: ${e.message}`);
+      throw e;
+    }
+    if (image.size > WINDOW_SIZE / 4) throw new DomainError(`${name} is too large for a domain window`);
+    d.build(image, k.current().mm!.cr3);
+    if (!d.entry) throw new DomainError(`${name} has no lvd_domain_entry (link it with the domain library)`);
+    this.domains.set(id, d);
+    k.log(`lvd: domain ${name} (#${id}) at 0x${hex64(d.window)}: ${image.size >> 10} KB image, ${d.frames.size} pages`);
+    const reply = yield* this.call(d, [header(KIND.INIT)]);
+    const status = Number(BigInt.asIntN(64, reply[1]));
+    k.log(`lvd: domain ${name}: init returned ${status}`);
+    return { domain: d, status };
+  }
+
+  /** Runs the domain's cleanup and stops it. */
+  *destroy(d: Domain): KernelPath {
+    if (!d.dead) {
+      yield* this.call(d, [header(KIND.EXIT)]);
+      d.dead = "unloaded";
+    }
+    if (d.nesting.every((n) => n === 0)) {
+      d.release();
+      this.domains.delete(d.id);
+    }
+  }
+
+  /**
+   * A crossing: sends `words` (the header, then up to 7 words) into domain `d` and
+   * returns the 8 reply words. Throws DomainKilled if the domain is (or gets) killed.
+   */
+  *call(d: Domain, words: bigint[]): KernelPath<bigint[]> {
+    const k = this.k;
+    if (d.dead) throw new DomainKilled(d);
+    const cpu = k.cpu;
+    const c = cpu.id;
+    const t = k.current();
+    if (cpu.rsp - t.stackBase < KERNEL_STACK_RESERVE) throw new DomainError(`kernel stack exhausted: refusing to enter ${d.name}`);
+    k.mem.write64(this.eptpLists[c] + 8, d.eptps[c]);
+    const msg = this.messages[c];
+    for (let i = 0; i < 8; i++) k.mem.write64(msg + 8 * i, Number(BigInt.asIntN(64, words[i] ?? 0n)));
+    const stack = this.domainStack(d, c);
+    d.nesting[c]++;
+    d.calls++;
+    this.crossings[c].push({ domain: d, activation: t.top! });
+    const interrupts = cpu.rflags & IF;
+    cpu.rflags &= ~IF;
+    try {
+      yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry);
+    } finally {
+      const now = k.cpu;
+      this.crossings[now.id].pop();
+      d.nesting[now.id]--;
+      if (interrupts) now.rflags |= IF;
+    }
+    const reply: bigint[] = [];
+    for (let i = 0; i < 8; i++) reply.push(BigInt.asUintN(64, BigInt(k.mem.read32(msg + 8 * i)) | (BigInt(k.mem.read32(msg + 8 * i + 4)) << 32n)));
+    return reply;
+  }
+
+  /** The stack a crossing into `d` on vCPU c starts on: the pool's, or below the one in use when nested. */
+  private domainStack(d: Domain, c: number): number {
+    if (d.nesting[c] === 0) return d.stackTop(c);
+    const rsp = this.savedDomainRsp[c].at(-1) ?? d.stackTop(c);
+    return rsp - (rsp & 15) - 64;
+  }
+
+  /** The springboard's gate: a domain calls the kernel (a syscall or an RPC). */
+  springboard(cpu: Cpu): void {
+    const k = this.k;
+    const c = cpu.id;
+    const crossing = this.crossings[c].at(-1);
+    const words = MESSAGE_REGS.map((r) => BigInt.asUintN(64, (BigInt(cpu.hi[r]) << 32n) | BigInt(cpu.lo[r] >>> 0)));
+    const domainRsp = cpu.reg64(RAX);
+    this.savedDomainRsp[c].push(domainRsp);
+    const self = this;
+    k.executor.enter(cpu, (function* () {
+      if (!crossing) throw new KernelBug("springboard entered with no crossing in progress");
+      return yield* self.handle(crossing.domain, words);
+    })(), (reply) => {
+      const now = k.cpu;
+      this.savedDomainRsp[now.id].pop();
+      const w = reply as bigint[];
+      MESSAGE_REGS.forEach((r, i) => {
+        const v = w[i] ?? 0n;
+        now.lo[r] = Number(BigInt.asIntN(32, v));
+        now.hi[r] = Number(BigInt.asIntN(32, v >> 32n));
+      });
+      now.nextRip = k.symbols.lvd_springboard_return;
+    });
+  }
+
+  /** A message from domain `d`: syscalls here, RPCs to the domain's glue. */
+  private *handle(d: Domain, w: bigint[]): KernelPath<bigint[]> {
+    const k = this.k;
+    const kind = Number((w[0] >> 16n) & 0xffn);
+    const index = Number(w[0] & 0xffffn);
+    const reply = (...v: bigint[]) => [header(KIND.REPLY), ...v];
+    if (kind === KIND.SYSCALL) {
+      switch (index) {
+        case SYS.PRINTK: {
+          let n = 2;
+          const text = formatPrintk(d.readString(Number(BigInt.asIntN(64, w[1])), 512), () => w[n++] ?? 0n,
+            (va) => d.readString(Number(BigInt.asIntN(64, va)), 512));
+          for (const line of text.replace(/\n$/, "").split("\n")) k.log(`[${d.name}] ${line}`);
+          return reply(BigInt(text.length));
+        }
+        case SYS.ALLOC_PAGES:
+          return reply(BigInt.asUintN(64, BigInt(d.allocPages(Number(w[1] > 4096n ? 0n : w[1])))));
+        case SYS.CPU:
+          return reply(BigInt(k.cpu.id));
+        case SYS.EXIT:
+          this.kill(d, `exited with code ${BigInt.asIntN(32, w[1])}`);
+          return [header(KIND.ERROR)];
+      }
+    } else if (kind === KIND.RPC) {
+      const h = this.rpc.get(d);
+      if (h) return yield* h(d, w);
+    }
+    return [header(KIND.ERROR)];
+  }
+
+  /** Stops domain `d` for `why` (logged). vCPUs inside it fail out at their next crossing. */
+  kill(d: Domain, why: string): void {
+    if (d.dead) return;
+    d.dead = why;
+    this.k.log(`lvd: domain ${d.name} killed: ${why}`);
+  }
+
+  /**
+   * An upcall from the hypervisor while a crossing is in progress on this vCPU: if the
+   * domain (or a jump into the trampoline) caused it, the domain is killed and the
+   * crossing fails with DomainKilled. Returns false if it is not a domain's doing.
+   */
+  upcall(cpu: Cpu, frame: number): boolean {
+    const k = this.k;
+    k.cpu = cpu;
+    const crossing = this.crossings[cpu.id].at(-1);
+    if (!crossing) return false;
+    const d = crossing.domain;
+    const kind = k.mem.read64(frame + UPCALL_FRAME_KIND);
+    const rip = k.mem.read64(frame + UPCALL_FRAME_RIP);
+    const eptp = k.mem.read64(frame + UPCALL_FRAME_EPTP);
+    const inDomain = eptp !== this.kernelEptps[cpu.id] || (rip >= WINDOW_BASE && rip < WINDOW_BASE + 15 * WINDOW_SIZE) ||
+      kind !== UPCALL_EPT_VIOLATION;
+    if (!inDomain) return false;
+    this.kill(d, this.describe(d, frame, kind, rip));
+    this.fail(cpu, crossing);
+    return true;
+  }
+
+  /** What a domain did, in words: the upcall's kind, the address, the RIP (for an exception: the domain's RIP). */
+  private describe(d: Domain, frame: number, kind: number, rip: number): string {
+    const k = this.k;
+    const stubs = k.symbols.lvd_irq_stubs;
+    const linear = k.mem.read64(frame + UPCALL_FRAME_GUEST_LINEAR);
+    const gpa = k.mem.read64(frame + UPCALL_FRAME_GUEST_PHYSICAL);
+    if (kind === UPCALL_EPT_VIOLATION && rip >= stubs && rip < stubs + 4096) {
+      // An exception inside the domain: its delivery reached the kernel's entry stub,
+      // which EPT_I does not map. The CPU's frame is on the domain's stack.
+      const vector = Math.floor((rip - stubs) / 16);
+      const rsp = k.mem.read64(frame + UPCALL_FRAME_RSP);
+      const hasError = [8, 10, 11, 12, 13, 14, 17, 21, 29, 30].includes(vector);
+      const at = d.kernelAddress(rsp + (hasError ? 8 : 0));
+      const faultRip = at < 0 ? -1 : k.mem.read64(at);
+      const where = faultRip >= 0 ? ` at RIP 0x${hex64(faultRip)}` + this.symbolIn(d, faultRip) : "";
+      const addr = vector === PF_VEC ? `, address 0x${hex64(k.cpu.cr2)}` : "";
+      return `exception ${EXCEPTION_NAMES[vector] ?? vector}${where}${addr}`;
+    }
+    const name = UPCALL_KIND_NAMES[kind] ?? `upcall ${kind}`;
+    const detail = kind === UPCALL_EPT_VIOLATION ? `, guest-physical 0x${gpa.toString(16)}, linear 0x${hex64(linear)}` : `, detail ${k.mem.read64(frame + UPCALL_FRAME_DETAIL)}`;
+    return `${name} at RIP 0x${hex64(rip)}${this.symbolIn(d, rip) || ` <${k.symbolAt(rip) ?? "?"}>`}${detail}`;
+  }
+
+  private symbolIn(d: Domain, rip: number): string {
+    if (rip < d.window || rip >= d.window + WINDOW_SIZE) return "";
+    const s = d.image.symbolAt(rip);
+    return s ? ` <${d.name}:${s.label}>` : "";
+  }
+
+  /** Makes the crossing `crossing` (the innermost on this vCPU) fail: back to its caller as if it had returned. */
+  private fail(cpu: Cpu, crossing: Crossing): void {
+    const k = this.k;
+    const t = k.current();
+    k.executor.unwind(cpu, t, crossing.activation, new DomainKilled(crossing.domain), () => {
+      // lvd_enter_domain's frame: msg, the outer crossing's kernel RSP, r15 ... rbx, return address.
+      const f = k.mem.read64(STATE_VA + STATE.kernelRsp);
+      k.mem.write64(STATE_VA + STATE.kernelRsp, k.mem.read64(f + 8));
+      [15, 14, 13, 12, 5, 3].forEach((r, i) => cpu.setReg64(r, k.mem.read64(f + 16 + 8 * i)));
+    });
+  }
+}
+
