@@ -28,7 +28,7 @@ export class CompileError extends Error {}
 export function compileC(source: string, opts: { opt?: string; extraFlags?: string[]; outDir?: string } = {}): Uint8Array {
   if (!existsSync(source)) throw new CompileError(`${source}: no such file`);
   const outDir = opts.outDir ?? mkdtempSync(join(tmpdir(), "lvd-cc-"));
-  const out = join(outDir, basename(source).replace(/\.c$/, "") + ".o");
+  const out = join(outDir, basename(source).replace(/\.[cS]$/, "") + ".o");
   const args = ["-c", `-${opts.opt ?? "O2"}`, ...MACHINE_CFLAGS, "-I", INCLUDE_DIR, ...(opts.extraFlags ?? []), "-o", out, source];
   try {
     execFileSync("gcc", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -56,4 +56,18 @@ export function readObject(file: string): Uint8Array {
 /** The objects of a kernel module: the module (a .c file compiled, or an .o) plus the freestanding runtime. */
 export function moduleObjects(file: string, opt = "O2"): { name: string; bytes: Uint8Array }[] {
   return bareProgramObjects(file, opt);
+}
+
+export const DOMAIN_LIBRARY = [join(PROJECT_ROOT, "drivers", "lib", "lvd", "domain.c"), join(PROJECT_ROOT, "drivers", "lib", "lvd", "entry.S")];
+
+/**
+ * The objects of an isolated driver: the driver (and any extra sources, e.g. its
+ * generated glue) plus the domain library and the freestanding runtime. The domain
+ * library defines printk, kmalloc and the rest of what a driver may call; anything else
+ * must come through glue.
+ */
+export function domainObjects(file: string, opt = "O2", extra: string[] = []): { name: string; bytes: Uint8Array }[] {
+  const [driver, runtime] = bareProgramObjects(file, opt);
+  const more = [...extra, ...DOMAIN_LIBRARY].map((src) => ({ name: basename(src).replace(/\.[cS]$/, ".o"), bytes: compileC(src, { opt: "O2" }) }));
+  return [driver, ...more, runtime];
 }

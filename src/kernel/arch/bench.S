@@ -86,3 +86,14 @@ lvd_bench_cr3_rotate:
 2:	dec %rdi
 	jnz 1b
 	END
+
+	/* u64 lvd_bench_vmfunc(u64 n): VMFUNC to EPTP-list slot 0 (the EPT in use: the kernel's) n times */
+	.globl lvd_bench_vmfunc
+lvd_bench_vmfunc:
+	START
+1:	xor %eax, %eax
+	xor %ecx, %ecx
+	vmfunc
+	dec %rdi
+	jnz 1b
+	END

@@ -158,8 +158,11 @@ lvd_halt_forever:
 /*
  * One 16-byte stub per vector: push a zero error code where the CPU pushes none, push
  * the vector, join the common path. The IDT points vector v at lvd_irq_stubs + 16 * v.
+ * They and the return path sit on pages of their own, which domains may execute too
+ * (an exception inside a domain runs them before it reaches the kernel's gate).
  */
-	.balign 16
+	.section .text.lvd_irq_entry, "ax"
+	.balign 4096
 	.globl lvd_irq_stubs
 lvd_irq_stubs:
 	vector = 0
@@ -216,3 +219,7 @@ lvd_irq_return:
 	pop %rdi
 	add $16, %rsp			/* vector and error code */
 	iretq
+
+	.balign 4096
+	.globl lvd_irq_entry_end
+lvd_irq_entry_end:

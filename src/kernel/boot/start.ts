@@ -15,7 +15,7 @@ import { PerCpu, PERCPU } from "../percpu.ts";
 import {
   PAGE, DIRECT_MAP, KERNEL_IMAGE_PA, KERNEL_TEXT_PA, GATE_PAGES, AP_START_PAGE, BOOT_STACK, BOOT_STACK_END, imageVa, phys2virt,
 } from "../layout.ts";
-import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_BYTES, TSS_SEL, IST_DF, IST_NMI, IST_MC } from "../arch/descriptors.ts";
+import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_SEL, IST_DF, IST_NMI, IST_MC } from "../arch/descriptors.ts";
 import { APIC_VA } from "../arch/lapic.ts";
 import { APIC_DEFAULT_BASE } from "../../machine/apic.ts";
 import { CR4_PGE } from "../../machine/cpu/arch.ts";
@@ -67,8 +67,10 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
 
   for (const pc of k.percpus) {
     pc.area = k.heap.alloc(PAGE);
-    pc.gdt = k.heap.alloc(GDT_BYTES);
-    pc.tss = k.heap.alloc(TSS_BYTES);
+    // GDT and TSS on a page of their own: a domain's EPT_I maps it (read-only, on this vCPU only).
+    pc.gdt = phys2virt(k.pages.alloc());
+    k.mem.fill(pc.gdt, PAGE);
+    pc.tss = pc.gdt + 0x100;
     pc.istTops = [IST_DF, IST_NMI, IST_MC].map(() => k.vmap.alloc(IST_PAGES).top);
     pc.idle = k.newThread(`idle/${pc.id}`, pc.id === 0 ? () => idleLoop(k) : () => apMain(k, pc), pc.id);
     writeTss(k.mem, pc.tss, pc.idle.stackTop, pc.istTops);

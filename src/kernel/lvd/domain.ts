@@ -35,6 +35,8 @@ export interface SharedPage {
   exec?: boolean;
   write?: boolean;
   cpu?: number;
+  /** In the domain's page table only, not in EPT_I: a fetch there is an EPT violation rather than a page fault. */
+  tableOnly?: boolean;
 }
 
 export class Domain {
@@ -52,6 +54,8 @@ export class Domain {
   readonly nesting: number[];
   entry = 0;
   image!: LinkedImage;
+  /** The guest-physical top-level table EPT_I remaps to the domain's (the kernel's CR3). */
+  cr3 = 0;
   private heapNext = HEAP_OFFSET;
   private nextTable = TABLES_OFFSET;
   /** Machine pages of its EPT_I tables (kernel memory, never mapped in EPT_I). */
@@ -91,6 +95,7 @@ export class Domain {
   /** Places the linked image, stacks and extended register pages, then builds the page table and EPT_I. */
   build(image: LinkedImage, cr3: number): void {
     this.image = image;
+    this.cr3 = cr3;
     for (let off = 0; off < image.size; off += PAGE) {
       const hpa = this.back(this.gpa + off);
       this.k.mem.writeBytes(phys2virt(hpa), image.image.subarray(off, off + PAGE));
@@ -115,7 +120,7 @@ export class Domain {
       for (const [gpa, hpa] of this.frames) ept.map(gpa, hpa, PAGE, { read: true, write: true, exec: gpa < this.gpa + TABLES_OFFSET });
       ept.map(cr3, this.frames.get(root)!, PAGE, { read: true, write: true }); // CR3 remapping
       for (const s of this.shared) {
-        if (s.cpu === undefined || s.cpu === c) ept.map(s.gpa, s.hpa, PAGE, { read: true, write: s.write, exec: s.exec });
+        if (!s.tableOnly && (s.cpu === undefined || s.cpu === c)) ept.map(s.gpa, s.hpa, PAGE, { read: true, write: s.write, exec: s.exec });
       }
       this.epts.push(ept);
       this.eptps.push(ept.eptp(false));
@@ -147,12 +152,12 @@ export class Domain {
     return va;
   }
 
-  /** The kernel's address (direct map) of domain address `va`, or -1 if the domain has no page there. */
-  kernelAddress(va: number): number {
+  /** The kernel's address (direct map) of domain address `va`, or null if the domain has no page there. */
+  kernelAddress(va: number): number | null {
     const off = va - this.window;
-    if (off < 0 || off >= WINDOW_SIZE) return -1;
+    if (off < 0 || off >= WINDOW_SIZE) return null;
     const hpa = this.frames.get(this.gpa + off - (off & 0xfff));
-    return hpa === undefined ? -1 : phys2virt(hpa) + (off & 0xfff);
+    return hpa === undefined ? null : phys2virt(hpa) + (off & 0xfff);
   }
 
   /** Reads domain memory (a NUL-terminated string), as the kernel does for %s: only pages the domain has. */
@@ -160,7 +165,7 @@ export class Domain {
     let s = "";
     for (let i = 0; i < max; i++) {
       const a = this.kernelAddress(va + i);
-      if (a < 0) return s + "<bad address>";
+      if (a === null) return s + "<bad address>";
       const b = this.k.mem.read8(a);
       if (b === 0) break;
       s += String.fromCharCode(b);

@@ -24,8 +24,9 @@ import {
 } from "../../hypervisor/upcall.ts";
 import { Domain, type SharedPage } from "./domain.ts";
 import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./layout.ts";
-import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA } from "../layout.ts";
+import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES } from "../layout.ts";
 import { formatPrintk } from "../modules/printk.ts";
+import { PT_REGS } from "../arch/frame.ts";
 
 /** The crossing failed: the domain was killed (while the kernel was inside it, or before). */
 export class DomainKilled extends KernelBug {
@@ -99,10 +100,22 @@ export class Lvd {
     for (const t of threads) yield* k.join(t);
     if (threads.some((t) => t.killed)) throw new KernelBug(`LVD start failed: ${threads.map((t) => t.killed).join("; ")}`);
 
-    const tramp = k.symbols.lvd_trampoline_page;
-    const trampPa = KERNEL_TEXT_PA + (tramp - k.image.base);
+    const code = (from: number, to: number) => {
+      const pages: SharedPage[] = [];
+      for (let va = from; va < to; va += PAGE) {
+        const pa = KERNEL_TEXT_PA + (va - k.image.base);
+        pages.push({ va, gpa: pa, hpa: pa, exec: true });
+      }
+      return pages;
+    };
     this.shared = [
-      { va: tramp, gpa: trampPa, hpa: trampPa, exec: true },
+      ...code(k.symbols.lvd_trampoline_page, k.symbols.lvd_trampoline_end),
+      ...code(k.symbols.lvd_irq_stubs, k.symbols.lvd_irq_entry_end),
+      // The gate pages: mapped by the domain's page table, not by EPT_I, so that a jump to a
+      // kernel entry (the interrupt stubs' jump included) is an EPT violation the kernel hears of.
+      ...Array.from({ length: GATE_PAGES }, (_, i) => ({
+        va: imageVa(KERNEL_IMAGE_PA) + i * PAGE, gpa: KERNEL_IMAGE_PA + i * PAGE, hpa: KERNEL_IMAGE_PA + i * PAGE, exec: true, tableOnly: true,
+      })),
       { va: k.idt, gpa: k.idt - phys2virt(0), hpa: k.idt - phys2virt(0) },
       { va: STATE_VA, gpa: STATE_PAGE_PA, hpa: domainView },
       ...k.percpus.map((pc) => ({ va: pc.gdt, gpa: pc.gdt - phys2virt(0), hpa: pc.gdt - phys2virt(0), cpu: pc.id })),
@@ -161,6 +174,8 @@ export class Lvd {
     const c = cpu.id;
     const t = k.current();
     if (cpu.rsp - t.stackBase < KERNEL_STACK_RESERVE) throw new DomainError(`kernel stack exhausted: refusing to enter ${d.name}`);
+    // CR3 remapping covers one top-level table; entering with another loaded would run the domain on the wrong tables.
+    if ((cpu.cr3 & ~0xfff) !== d.cr3) throw new DomainError(`${d.name} entered with CR3 0x${cpu.cr3.toString(16)}, not the one it remaps`);
     k.mem.write64(this.eptpLists[c] + 8, d.eptps[c]);
     const msg = this.messages[c];
     for (let i = 0; i < 8; i++) k.mem.write64(msg + 8 * i, Number(BigInt.asIntN(64, words[i] ?? 0n)));
@@ -277,20 +292,16 @@ export class Lvd {
   /** What a domain did, in words: the upcall's kind, the address, the RIP (for an exception: the domain's RIP). */
   private describe(d: Domain, frame: number, kind: number, rip: number): string {
     const k = this.k;
-    const stubs = k.symbols.lvd_irq_stubs;
     const linear = k.mem.read64(frame + UPCALL_FRAME_GUEST_LINEAR);
     const gpa = k.mem.read64(frame + UPCALL_FRAME_GUEST_PHYSICAL);
-    if (kind === UPCALL_EPT_VIOLATION && rip >= stubs && rip < stubs + 4096) {
-      // An exception inside the domain: its delivery reached the kernel's entry stub,
-      // which EPT_I does not map. The CPU's frame is on the domain's stack.
-      const vector = Math.floor((rip - stubs) / 16);
-      const rsp = k.mem.read64(frame + UPCALL_FRAME_RSP);
-      const hasError = [8, 10, 11, 12, 13, 14, 17, 21, 29, 30].includes(vector);
-      const at = d.kernelAddress(rsp + (hasError ? 8 : 0));
-      const faultRip = at < 0 ? -1 : k.mem.read64(at);
-      const where = faultRip >= 0 ? ` at RIP 0x${hex64(faultRip)}` + this.symbolIn(d, faultRip) : "";
+    const regs = d.kernelAddress(k.mem.read64(frame + UPCALL_FRAME_RSP));
+    if (kind === UPCALL_EPT_VIOLATION && rip === k.gates.byName.get("lvd_gate_irq") && regs !== null) {
+      // An exception (or interrupt) inside the domain: the entry stub saved the registers
+      // on the domain's stack and jumped to the kernel's gate, which EPT_I does not map.
+      const vector = k.mem.read64(regs + PT_REGS.vector);
+      const at = k.mem.read64(regs + PT_REGS.rip);
       const addr = vector === PF_VEC ? `, address 0x${hex64(k.cpu.cr2)}` : "";
-      return `exception ${EXCEPTION_NAMES[vector] ?? vector}${where}${addr}`;
+      return `exception ${EXCEPTION_NAMES[vector] ?? `vector ${vector}`} at RIP 0x${hex64(at)}${this.symbolIn(d, at)}${addr}`;
     }
     const name = UPCALL_KIND_NAMES[kind] ?? `upcall ${kind}`;
     const detail = kind === UPCALL_EPT_VIOLATION ? `, guest-physical 0x${gpa.toString(16)}, linear 0x${hex64(linear)}` : `, detail ${k.mem.read64(frame + UPCALL_FRAME_DETAIL)}`;

@@ -95,8 +95,7 @@ export function installEventService(cpu: Cpu, apic: LocalApic): void {
         delivered = true;
       } else if (apic.deliverableVector() >= 0) {
         if (vmx !== null && vmx.externalInterrupt(c, () => apic.acknowledge())) {
-          c.halted = false;
-          delivered = true;
+          delivered = true; // a VM exit: it left HLT (exit.ts), and the host decides what runs next
         } else if (c.interruptsEnabled) {
           deliver(apic.acknowledge(), "external");
           delivered = true;
