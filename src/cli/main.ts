@@ -6,6 +6,7 @@ import { runBare } from "./run-bare.ts";
 import { runNative } from "./run-native.ts";
 import { boot } from "./boot.ts";
 import { printTables } from "./tables.ts";
+import { runDomain } from "./run-domain.ts";
 import { CompileError } from "./compile.ts";
 import { ElfError } from "../machine/elf.ts";
 
@@ -56,6 +57,21 @@ program
   .option("--no-launch", "stay native: do not launch the hypervisor")
   .action((o: { cpus: number; seed: number; memory: number; threads?: number; chunks: number; rounds: number; tick: number; launch: boolean }) => {
     process.exitCode = boot({ ...o, memoryMb: o.memory, threads: o.threads ?? 2 * o.cpus });
+  });
+
+program
+  .command("run")
+  .description("boot the kernel, launch the hypervisor and load a driver into an isolated domain: its init runs through a VMFUNC crossing, then its exit; a domain that breaks isolation is killed with the reason")
+  .requiredOption("--driver <file>", "the driver: a C file or an ELF relocatable object (.o), linked with the domain library")
+  .option("--native", "load the same driver as a native kernel module instead", false)
+  .option("--starts <n>", "start the domain this many times (a killed domain is started again)", positiveInt, 1)
+  .option("--cpus <n>", "vCPUs", cpuCount, 1)
+  .option("--seed <n>", "scheduler seed (the same seed gives the same run)", positiveInt, 1)
+  .option("-O, --opt <level>", "gcc optimisation level for .c files", optLevel, "O2")
+  .option("--memory <MB>", "machine memory in MB", positiveInt, 64)
+  .option("--max-instructions <n>", "give up after this many instructions", positiveInt, 2_000_000_000)
+  .action((o: { driver: string; native: boolean; starts: number; cpus: number; seed: number; opt: string; memory: number; maxInstructions: number }) => {
+    process.exitCode = runDomain(o.driver, { ...o, memoryMb: o.memory });
   });
 
 program

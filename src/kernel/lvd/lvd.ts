@@ -178,7 +178,13 @@ export class Lvd {
     if ((cpu.cr3 & ~0xfff) !== d.cr3) throw new DomainError(`${d.name} entered with CR3 0x${cpu.cr3.toString(16)}, not the one it remaps`);
     k.mem.write64(this.eptpLists[c] + 8, d.eptps[c]);
     const msg = this.messages[c];
-    for (let i = 0; i < 8; i++) k.mem.write64(msg + 8 * i, Number(BigInt.asIntN(64, words[i] ?? 0n)));
+    for (let i = 0; i < 8; i++) this.writeWord(msg + 8 * i, words[i] ?? 0n);
+    if (words.length > 8) {
+      // Words 8 on spill into this vCPU's extended register page of the domain.
+      if (words.length > 8 + PAGE / 8) throw new DomainError(`a message of ${words.length} words is too long`);
+      const ext = d.kernelAddress(d.extPage(c))!;
+      for (let i = 8; i < words.length; i++) this.writeWord(ext + 8 * (i - 8), words[i]);
+    }
     const stack = this.domainStack(d, c);
     d.nesting[c]++;
     d.calls++;
@@ -194,8 +200,22 @@ export class Lvd {
       if (interrupts) now.rflags |= IF;
     }
     const reply: bigint[] = [];
-    for (let i = 0; i < 8; i++) reply.push(BigInt.asUintN(64, BigInt(k.mem.read32(msg + 8 * i)) | (BigInt(k.mem.read32(msg + 8 * i + 4)) << 32n)));
+    for (let i = 0; i < 8; i++) reply.push(this.readWord(msg + 8 * i));
+    // The header's word count (bits 47:32, docs/glue-abi.md): more than 8 continue in the extended page.
+    const count = Math.min(Number((reply[0] >> 32n) & 0xffffn), 8 + PAGE / 8);
+    if (count > 8) {
+      const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
+      for (let i = 8; i < count; i++) reply.push(this.readWord(ext + 8 * (i - 8)));
+    }
     return reply;
+  }
+
+  private writeWord(va: number, w: bigint): void {
+    this.k.mem.write32(va, Number(w & 0xffffffffn));
+    this.k.mem.write32(va + 4, Number((w >> 32n) & 0xffffffffn));
+  }
+  private readWord(va: number): bigint {
+    return BigInt(this.k.mem.read32(va)) | (BigInt(this.k.mem.read32(va + 4)) << 32n);
   }
 
   /** The stack a crossing into `d` on vCPU c starts on: the pool's, or below the one in use when nested. */
@@ -211,12 +231,23 @@ export class Lvd {
     const c = cpu.id;
     const crossing = this.crossings[c].at(-1);
     const words = MESSAGE_REGS.map((r) => BigInt.asUintN(64, (BigInt(cpu.hi[r]) << 32n) | BigInt(cpu.lo[r] >>> 0)));
+    const count = Math.min(Number((words[0] >> 32n) & 0xffffn), 8 + PAGE / 8);
     const domainRsp = cpu.reg64(RAX);
     this.savedDomainRsp[c].push(domainRsp);
     const self = this;
     k.executor.enter(cpu, (function* () {
       if (!crossing) throw new KernelBug("springboard entered with no crossing in progress");
-      return yield* self.handle(crossing.domain, words);
+      const d = crossing.domain;
+      if (count > 8) {
+        const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
+        for (let i = 8; i < count; i++) words.push(self.readWord(ext + 8 * (i - 8)));
+      }
+      const reply = yield* self.handle(d, words);
+      if (reply.length > 8) {
+        const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
+        for (let i = 8; i < reply.length; i++) self.writeWord(ext + 8 * (i - 8), reply[i]);
+      }
+      return reply;
     })(), (reply) => {
       const now = k.cpu;
       this.savedDomainRsp[now.id].pop();

@@ -1,0 +1,67 @@
+// `lvd run --driver mydrv.c [--idl mydrv.idl] [--native]`: boot the kernel, launch the
+// hypervisor, start LVD, load the driver into a new domain (with the glue generated from
+// its IDL), run its init through a VMFUNC crossing, then its exit, and shut down. With
+// --native the same driver is loaded as an ordinary kernel module instead.
+// A domain that breaks isolation is killed with the reason; the kernel keeps running
+// and shuts down cleanly.
+
+import { basename } from "node:path";
+import { Machine } from "../machine/machine.ts";
+import { parseElf } from "../machine/elf.ts";
+import { bootKernel } from "../kernel/boot/boot.ts";
+import { lateLaunch } from "../kernel/late-launch.ts";
+import { Lvd, DomainKilled, DomainError } from "../kernel/lvd/lvd.ts";
+import { domainObjects } from "./compile.ts";
+import { runNative, type RunNativeOptions } from "./run-native.ts";
+
+export interface RunDomainOptions extends RunNativeOptions {
+  native: boolean;
+  /** Times to start the domain (a killed one is started again). */
+  starts: number;
+}
+
+/** Exit status when the domain was killed (the kernel survived). */
+export const EXIT_DOMAIN_KILLED = 3;
+
+export function runDomain(driver: string, o: RunDomainOptions): number {
+  if (o.native) return runNative(driver, o);
+  const objects = domainObjects(driver, o.opt).map((x) => parseElf(x.bytes, x.name));
+  const name = basename(driver).replace(/\.(c|o)$/, "");
+  const machine = new Machine({ cpus: o.cpus, memoryBytes: o.memoryMb << 20, seed: o.seed });
+  let killed = 0;
+  let failure: string | null = null;
+  const k = bootKernel(machine, function* (k) {
+    yield* lateLaunch(k);
+    const lvd = new Lvd(k);
+    yield* lvd.start();
+    for (let i = 0; i < o.starts; i++) {
+      try {
+        const { domain, status } = yield* lvd.create(name, objects);
+        if (status !== 0) failure = `${name}: init returned ${status}`;
+        yield* lvd.destroy(domain);
+        k.log(`lvd: domain ${name} unloaded after ${domain.calls} crossing(s)`);
+      } catch (e) {
+        if (e instanceof DomainKilled) {
+          killed++;
+          yield* lvd.destroy(e.domain); // its memory goes back to the kernel
+          k.log(`lvd: the kernel is still running (${k.threads.size} threads); domain ${name} can be started again`);
+        } else if (e instanceof DomainError) {
+          failure = e.message;
+          k.log(e.message);
+          break;
+        } else throw e;
+      }
+    }
+  });
+  k.console.onLine = (_line, text) => process.stdout.write(text + "\n");
+  const run = machine.run(o.maxInstructions);
+  if (run.stop !== "exit") {
+    process.stderr.write(`lvd: the kernel did not shut down (${run.stop} after ${run.instructions} instructions)\n`);
+    return 2;
+  }
+  if (failure) {
+    process.stderr.write(`lvd: ${failure}\n`);
+    return 1;
+  }
+  return killed > 0 ? EXIT_DOMAIN_KILLED : 0;
+}
