@@ -6,10 +6,13 @@
  *   2 nest(depth)       calls the kernel (RPC 0, "nest_back(depth)"), which calls nest(depth - 1)
  *   3 peek(address)     reads a quadword at address (another domain's, the kernel's...)
  *   4 poke(address, v)  writes one
+ *   5 clobber(byte)     loads XMM registers full of `byte` (FXRSTOR)
+ *   6 xmm0()            the low quadword of XMM0 as the domain sees it (FXSAVE)
  */
 #include <lvd/domain.h>
 
 static u64 calls;
+static u8 fxarea[512] __attribute__((aligned(16)));
 
 static u64 nest_back(u64 depth) {
 	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_RPC, 0), depth}};
@@ -36,6 +39,15 @@ int lvd_dispatch(struct lvd_msg *m) {
 		break;
 	case 4:
 		*(volatile u64 *)m->w[1] = m->w[2];
+		break;
+	case 5:
+		memset(fxarea, (int)m->w[1], sizeof fxarea);
+		*(u32 *)(fxarea + 24) = 0x1f80; /* MXCSR: a valid value */
+		__asm__ volatile("fxrstor %0" : : "m"(fxarea));
+		break;
+	case 6:
+		__asm__ volatile("fxsave %0" : "=m"(fxarea));
+		m->w[1] = *(u64 *)(fxarea + 160);
 		break;
 	default:
 		return -1;

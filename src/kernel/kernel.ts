@@ -224,6 +224,21 @@ export class Kernel implements ExecutorHost {
   /** The firmware's boot stack (the first thread's); set by boot. */
   bootStack: VmArea = { base: 0, top: 0 };
 
+  /**
+   * The current thread starts using extended (x87/SSE) state: from now on a crossing into
+   * a domain saves it and gives the domain the initial state (Inv 5). Linux's
+   * kernel_fpu_begin, as the lazy tracking the reference relies on.
+   */
+  fpuBegin(): void {
+    const t = this.current();
+    if (t.xstate === 0) t.xstate = this.heap.alloc(1024); // a 1 KB slab object: 64-byte aligned, as XSAVE needs
+  }
+  fpuEnd(): void {
+    const t = this.current();
+    if (t.xstate !== 0) this.heap.free(t.xstate);
+    t.xstate = 0;
+  }
+
   /** Wakes an idle vCPU that may run a thread with `affinity`, with a reschedule IPI. */
   kickIdle(affinity: number): void {
     if (!this.cpu) return;

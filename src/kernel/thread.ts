@@ -61,6 +61,11 @@ export class Thread {
   killed: string | null = null;
   /** Wakes it at this cycle when sleeping. */
   wakeAt = Infinity;
+  /**
+   * Where its extended (x87/SSE/AVX) state is saved across a domain crossing, when the
+   * kernel's lazy tracking says the thread uses it (kernel_fpu_begin); 0: not in use.
+   */
+  xstate = 0;
   /** Threads waiting for this one to end (join). */
   readonly joiners: Thread[] = [];
 

@@ -103,6 +103,25 @@ describe("domains: an isolated driver runs in its own EPT, entered with VMFUNC",
     expect([...seen].sort()).toEqual([0, 1, 2, 3]);
   });
 
+  it("Inv 5: a thread that uses extended state gets it back after a domain clobbered it, and the domain never sees it", () => {
+    const r = runLvd(function* (k, lvd) {
+      const d = (yield* lvd.create("calls", domainFromC(CALLS))).domain;
+      const xmm0 = () => k.cpu.xstate.slice(160, 168).join();
+      k.cpu.xstate.fill(0x5a, 160, 416); // the kernel's XMM registers, live
+      k.cpu.xstate[512] |= 2; // XSTATE_BV: SSE in use
+      k.fpuBegin();
+      const seen = yield* lvd.call(d, [header(KIND.RPC_PTR, 6)]);
+      expect(seen[1]).toBe(0n); // the domain runs with the initial state, not the kernel's
+      yield* lvd.call(d, [header(KIND.RPC_PTR, 5), 0xabn]);
+      expect(xmm0()).toBe(new Array(8).fill(0x5a).join()); // restored
+      k.fpuEnd();
+      // Without the tracking flag nothing is saved: the domain's clobber stays (that is what the flag saves).
+      yield* lvd.call(d, [header(KIND.RPC_PTR, 5), 0xabn]);
+      expect(xmm0()).toBe(new Array(8).fill(0xab).join());
+    });
+    expect(r.run.stop).toBe("exit");
+  });
+
   it("nested crossings: kernel -> domain -> kernel -> domain ..., five deep, each level on the stack below the last", () => {
     const r = runLvd(function* (k, lvd) {
       const d = (yield* lvd.create("calls", domainFromC(CALLS))).domain;

@@ -38,6 +38,11 @@ void sleep_cycles(u64 cycles);
 int kthread_run(long (*fn)(void *), void *arg, const char *name);
 long kthread_join(int id);
 
+/* The caller starts (ends) using x87/SSE state in kernel code: crossings into domains
+   save and restore it from then on (Inv 5). */
+void kernel_fpu_begin(void);
+void kernel_fpu_end(void);
+
 /* Reads the time-stamp counter. */
 static inline u64 rdtsc(void) {
 	u32 lo, hi;

@@ -67,6 +67,15 @@ lvd_read_cr4:
 	mov %cr4, %rax
 	ret
 
+	.globl lvd_xsetbv		/* void lvd_xsetbv(u32 xcr, u64 value) */
+lvd_xsetbv:
+	mov %edi, %ecx
+	mov %rsi, %rax
+	mov %rsi, %rdx
+	shr $32, %rdx
+	xsetbv
+	ret
+
 	/* void lvd_cpuid(u32 leaf, u32 subleaf, u32 out[4]): EAX, EBX, ECX, EDX */
 	.globl lvd_cpuid
 lvd_cpuid:

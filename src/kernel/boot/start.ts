@@ -18,7 +18,10 @@ import {
 import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_SEL, IST_DF, IST_NMI, IST_MC } from "../arch/descriptors.ts";
 import { APIC_VA } from "../arch/lapic.ts";
 import { APIC_DEFAULT_BASE } from "../../machine/apic.ts";
-import { CR4_PGE } from "../../machine/cpu/arch.ts";
+import { CR4_PGE, CR4_OSFXSR, CR4_OSXSAVE } from "../../machine/cpu/arch.ts";
+
+/** XCR0: x87 and SSE state (what XSAVE saves; AVX is not executed by the machine). */
+const XCR0_X87_SSE = 3;
 import { IA32_GS_BASE } from "../../machine/cpu/ops/msr.ts";
 
 const LARGE = 0x200000;
@@ -53,7 +56,8 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
   for (const t of k.threads.values()) t.mm = mm;
   yield* call(k.symbols.lvd_write_cr3, mm.cr3);
   const cr4 = yield* call(k.symbols.lvd_read_cr4);
-  yield* call(k.symbols.lvd_write_cr4, cr4 | CR4_PGE);
+  yield* call(k.symbols.lvd_write_cr4, cr4 | CR4_PGE | CR4_OSFXSR | CR4_OSXSAVE);
+  yield* call(k.symbols.lvd_xsetbv, 0, XCR0_X87_SSE);
 
   k.heap = new KernelHeap(k.mem, k.pages);
   k.vmap = new Vmap(mm, k.pages, k.mem);
@@ -112,6 +116,7 @@ function* cpuInit(k: Kernel, pc: PerCpu): KernelPath {
 
 function* apMain(k: Kernel, pc: PerCpu): KernelPath {
   yield* call(k.symbols.lvd_write_cr3, k.kernelMm.cr3);
+  yield* call(k.symbols.lvd_xsetbv, 0, XCR0_X87_SSE);
   yield* cpuInit(k, pc);
   k.log(`cpu${pc.id}: online`);
   k.apOnline.complete();

@@ -46,6 +46,8 @@ export const header = (kind: number, index = 0) => (BigInt(kind) << 16n) | BigIn
 export const KERNEL_STACK_RESERVE = 2048;
 const MESSAGE_REGS = [RDI, RSI, RDX, 8, 9, 10, 11, 12];
 const STATE_VA = imageVa(STATE_PAGE_PA);
+/** The XSAVE area's extent with x87, SSE and AVX (legacy region, header, YMM_Hi128). */
+export const XSAVE_BYTES = 832;
 
 /** A crossing in progress on a vCPU. */
 interface Crossing {
@@ -192,7 +194,7 @@ export class Lvd {
     const interrupts = cpu.rflags & IF;
     cpu.rflags &= ~IF;
     try {
-      yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry);
+      yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry, t.xstate);
     } finally {
       const now = k.cpu;
       this.crossings[now.id].pop();
@@ -350,10 +352,12 @@ export class Lvd {
     const k = this.k;
     const t = k.current();
     k.executor.unwind(cpu, t, crossing.activation, new DomainKilled(crossing.domain), () => {
-      // lvd_enter_domain's frame: msg, the outer crossing's kernel RSP, r15 ... rbx, return address.
+      // lvd_enter_domain's frame: msg, xsave area, the outer crossing's kernel RSP, r15 ... rbx, return address.
       const f = k.mem.read64(STATE_VA + STATE.kernelRsp);
-      k.mem.write64(STATE_VA + STATE.kernelRsp, k.mem.read64(f + 8));
-      [15, 14, 13, 12, 5, 3].forEach((r, i) => cpu.setReg64(r, k.mem.read64(f + 16 + 8 * i)));
+      const xsave = k.mem.read64(f + 8);
+      if (xsave !== 0) cpu.xstate.set(k.mem.readBytes(xsave, XSAVE_BYTES)); // what its XRSTOR would have done
+      k.mem.write64(STATE_VA + STATE.kernelRsp, k.mem.read64(f + 16));
+      [15, 14, 13, 12, 5, 3].forEach((r, i) => cpu.setReg64(r, k.mem.read64(f + 24 + 8 * i)));
     });
   }
 }

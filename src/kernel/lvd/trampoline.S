@@ -31,12 +31,15 @@
 lvd_trampoline_page:
 
 /*
- * void lvd_enter_domain(u64 msg[8], u64 domain_rsp, void *domain_entry): kernel ->
- * domain. Saves the callee-saved registers and the previous state-page kernel RSP (an
- * outer crossing's) on the kernel stack, records RSP in the state page, loads the
- * message, switches to the domain's stack, scrubs what the domain must not see, and
- * VMFUNCs to slot 1. The domain's entry returns here with the reply in the message
- * registers; VMFUNC to slot 0, RSP from the state page, store the reply, restore.
+ * void lvd_enter_domain(u64 msg[8], u64 domain_rsp, void *domain_entry, void *xsave):
+ * kernel -> domain. Saves the callee-saved registers and the previous state-page kernel
+ * RSP (an outer crossing's) on the kernel stack, records RSP in the state page. When the
+ * kernel's extended state is live (xsave != 0, its lazy tracking), saves it there and
+ * gives the domain the initial state (Inv 5). Loads the message, switches to the
+ * domain's stack, scrubs what the domain must not see, and VMFUNCs to slot 1. The
+ * domain's entry returns here with the reply in the message registers; VMFUNC to slot 0,
+ * RSP from the state page, store the reply, restore.
+ * Frame at the recorded RSP: msg, xsave, outer kernel RSP, r15, r14, r13, r12, rbp, rbx.
  */
 	.globl lvd_enter_domain
 lvd_enter_domain:
@@ -47,10 +50,18 @@ lvd_enter_domain:
 	push %r14
 	push %r15
 	push lvd_state_page + STATE_KERNEL_RSP
+	push %rcx
 	push %rdi
 	mov %rsp, lvd_state_page + STATE_KERNEL_RSP
 	mov %rsi, %r14
 	mov %rdx, %r15
+	test %rcx, %rcx
+	jz 1f
+	mov $-1, %eax
+	mov $-1, %edx
+	xsave (%rcx)
+	xrstor lvd_xstate_init
+1:
 	mov 56(%rdi), %r12
 	mov 48(%rdi), %r11
 	mov 40(%rdi), %r10
@@ -88,7 +99,13 @@ lvd_domain_return:
 	mov %r10, 40(%rax)
 	mov %r11, 48(%rax)
 	mov %r12, 56(%rax)
-	pop lvd_state_page + STATE_KERNEL_RSP
+	pop %rcx
+	test %rcx, %rcx
+	jz 1f
+	mov $-1, %eax
+	mov $-1, %edx
+	xrstor (%rcx)
+1:	pop lvd_state_page + STATE_KERNEL_RSP
 	pop %r15
 	pop %r14
 	pop %r13
@@ -144,6 +161,11 @@ lvd_abort:
 	mov $HC_ABORT, %eax
 	cpuid
 	ud2
+
+/* An XSAVE area whose header says every component is in its initial state. */
+	.balign 64
+lvd_xstate_init:
+	.zero 832
 
 	.balign 4096
 	.globl lvd_trampoline_end

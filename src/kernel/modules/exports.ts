@@ -34,6 +34,8 @@ export function exportKernelFunctions(k: Kernel): void {
     if (va !== 0) k.heap.free(va);
   });
   k.export("smp_processor_id", () => k.cpu.id);
+  k.export("kernel_fpu_begin", () => k.fpuBegin());
+  k.export("kernel_fpu_end", () => k.fpuEnd());
   k.export("current_thread_id", () => k.current().id);
   k.export("schedule", () => k.scheduler.yieldCpu());
   k.export("sleep_cycles", (cycles) => k.scheduler.sleep(cycles));
