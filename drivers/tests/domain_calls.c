@@ -15,8 +15,9 @@ static u64 calls;
 static u8 fxarea[512] __attribute__((aligned(16)));
 
 static u64 nest_back(u64 depth) {
-	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_RPC, 0), depth}};
-	if (lvd_call_kernel(&m) != 0)
+	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_RPC, 0, 2), depth}};
+	lvd_call_kernel(&m);
+	if (LVD_HEADER_KIND(m.w[0]) != LVD_KIND_REPLY)
 		return (u64)-1;
 	return m.w[1];
 }
@@ -52,7 +53,7 @@ int lvd_dispatch(struct lvd_msg *m) {
 	default:
 		return -1;
 	}
-	m->w[0] = LVD_HEADER(LVD_KIND_REPLY, 0);
+	m->w[0] = LVD_HEADER(LVD_KIND_REPLY, 0, 3);
 	return 0;
 }
 

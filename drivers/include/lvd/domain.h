@@ -7,17 +7,7 @@
 #define LVD_DOMAIN_H
 
 #include <lvd/kernel.h>
-
-/* Message kinds (docs/glue-abi.md). */
-#define LVD_KIND_RPC 1
-#define LVD_KIND_RPC_PTR 2
-#define LVD_KIND_INIT 3
-#define LVD_KIND_EXIT 4
-#define LVD_KIND_SYSCALL 5
-#define LVD_KIND_REPLY 0x80
-#define LVD_KIND_ERROR 0x81
-#define LVD_HEADER(kind, index) (((u64)(kind) << 16) | (u64)(index))
-#define LVD_KIND(header) (((header) >> 16) & 0xff)
+#include <lvd/glue.h> /* the wire format, struct lvd_msg, the CSpace */
 
 /* Domain syscalls (LVD_KIND_SYSCALL, the index is the number). */
 #define LVD_SYS_EXIT 0
@@ -25,15 +15,7 @@
 #define LVD_SYS_ALLOC_PAGES 2
 #define LVD_SYS_CPU 3
 
-struct lvd_msg {
-	u64 w[8];
-};
-
-/* Sends m to the kernel through the springboard; the reply replaces it. Returns 0, or -1
-   if the kernel answered ERROR. */
-int lvd_call_kernel(struct lvd_msg *m);
-
-/* The syscalls. */
+/* The syscalls (lvd_call_kernel, lvd_ext_words and the CSpace are declared in glue.h). */
 void lvd_exit(int code) __attribute__((noreturn));
 void *lvd_alloc_pages(u64 n);
 int lvd_cpu(void);

@@ -1,7 +1,8 @@
 /*
  * The domain library: what every isolated driver is linked with. Message dispatch (module
  * init/exit and the kernel's calls of the driver's callbacks through the generated
- * glue), the domain syscalls, printk through the kernel, and a heap.
+ * glue), the glue runtime of <lvd/glue.h> (extended register page, CSpace, memory), the
+ * domain syscalls, printk through the kernel, and a heap.
  */
 #include <lvd/domain.h>
 
@@ -10,29 +11,109 @@ void cleanup_module(void) __attribute__((weak));
 /* The IDL compiler's generated dispatcher, when the driver has glue. */
 int lvd_dispatch(struct lvd_msg *m) __attribute__((weak));
 
+/* Resolved by the kernel when it links the domain: its per-CPU state page (read-only
+   here, it says which vCPU this is) and the first of its extended register pages. */
+extern const volatile u64 lvd_state_page[];
+extern u64 lvd_domain_ext[];
+#define STATE_CPU 2 /* quadword index: src/kernel/lvd/layout.ts STATE.cpu */
+
+static void reply(struct lvd_msg *m, u32 kind, u32 count) {
+	m->w[0] = LVD_HEADER(kind, 0, count);
+}
+
 /* Called by lvd_domain_entry with the incoming message; leaves the reply in it. */
 void lvd_dispatch_message(struct lvd_msg *m) {
-	u64 kind = LVD_KIND(m->w[0]);
+	u32 kind = LVD_HEADER_KIND(m->w[0]);
 	if (kind == LVD_KIND_INIT) {
 		m->w[1] = init_module ? (u64)(s64)init_module() : 0;
+		reply(m, LVD_KIND_REPLY, 2);
 	} else if (kind == LVD_KIND_EXIT) {
 		if (cleanup_module)
 			cleanup_module();
-		m->w[1] = 0;
+		reply(m, LVD_KIND_REPLY, 1);
 	} else if (kind == LVD_KIND_RPC_PTR && lvd_dispatch) {
 		if (lvd_dispatch(m) != 0)
-			m->w[0] = LVD_HEADER(LVD_KIND_ERROR, 0);
-		return;
+			reply(m, LVD_KIND_ERROR, 1);
 	} else {
-		m->w[0] = LVD_HEADER(LVD_KIND_ERROR, 0);
-		return;
+		reply(m, LVD_KIND_ERROR, 1);
 	}
-	m->w[0] = LVD_HEADER(LVD_KIND_REPLY, 0);
 }
 
-static u64 syscall(u64 nr, u64 a, u64 b) {
-	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_SYSCALL, nr), a, b}};
-	if (lvd_call_kernel(&m) != 0)
+/* ------------------------------------------------------------------ glue runtime */
+
+u64 *lvd_ext_words(void) {
+	return lvd_domain_ext + lvd_state_page[STATE_CPU] * (4096 / 8);
+}
+
+#define CSPACE_SLOTS 1024
+static struct {
+	u64 name;
+	void *obj;
+	u32 type;
+} cspace[CSPACE_SLOTS];
+static u64 next_name = 1;
+
+static int free_slot(void) {
+	for (int i = 0; i < CSPACE_SLOTS; i++)
+		if (cspace[i].name == 0)
+			return i;
+	return -1;
+}
+
+u64 lvd_cspace_insert(void *obj, u32 type) {
+	int i = free_slot();
+	if (i < 0)
+		return 0;
+	cspace[i].name = LVD_DOMAIN_NAME_BIT | next_name++;
+	cspace[i].obj = obj;
+	cspace[i].type = type;
+	return cspace[i].name;
+}
+
+int lvd_cspace_insert_at(u64 name, void *obj, u32 type) {
+	int i = free_slot();
+	if (i < 0 || name == 0 || (name & LVD_DOMAIN_NAME_BIT) || lvd_cspace_lookup(name, type))
+		return -1;
+	cspace[i].name = name;
+	cspace[i].obj = obj;
+	cspace[i].type = type;
+	return 0;
+}
+
+void *lvd_cspace_lookup(u64 name, u32 type) {
+	for (int i = 0; name && i < CSPACE_SLOTS; i++)
+		if (cspace[i].name == name && cspace[i].type == type)
+			return cspace[i].obj;
+	return NULL;
+}
+
+u64 lvd_cspace_find(const void *obj, u32 type) {
+	for (int i = 0; i < CSPACE_SLOTS; i++)
+		if (cspace[i].name && cspace[i].obj == obj && cspace[i].type == type)
+			return cspace[i].name;
+	return 0;
+}
+
+void lvd_cspace_remove(u64 name) {
+	for (int i = 0; name && i < CSPACE_SLOTS; i++)
+		if (cspace[i].name == name)
+			cspace[i].name = 0;
+}
+
+void *lvd_glue_alloc(size_t n) {
+	return malloc(n);
+}
+
+void lvd_glue_free(void *p) {
+	free(p);
+}
+
+/* ------------------------------------------------------------------ syscalls */
+
+static u64 syscall(u32 nr, u64 a, u64 b) {
+	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_SYSCALL, nr, 3), a, b}};
+	lvd_call_kernel(&m);
+	if (LVD_HEADER_KIND(m.w[0]) != LVD_KIND_REPLY)
 		return (u64)-1;
 	return m.w[1];
 }
@@ -48,7 +129,7 @@ void *lvd_alloc_pages(u64 n) {
 }
 
 int lvd_cpu(void) {
-	return (int)syscall(LVD_SYS_CPU, 0, 0);
+	return (int)lvd_state_page[STATE_CPU];
 }
 
 int smp_processor_id(void) {
@@ -59,17 +140,20 @@ int smp_processor_id(void) {
    (reading %s strings from the domain's memory) and logs the line as this domain's. */
 int printk(const char *fmt, ...) {
 	__builtin_va_list ap;
-	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_SYSCALL, LVD_SYS_PRINTK), (u64)fmt}};
+	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_SYSCALL, LVD_SYS_PRINTK, 8), (u64)fmt}};
 	__builtin_va_start(ap, fmt);
 	for (int i = 2; i < 8; i++)
 		m.w[i] = __builtin_va_arg(ap, u64);
 	__builtin_va_end(ap);
-	if (lvd_call_kernel(&m) != 0)
+	lvd_call_kernel(&m);
+	if (LVD_HEADER_KIND(m.w[0]) != LVD_KIND_REPLY)
 		return -1;
 	return (int)m.w[1];
 }
 
-/* The heap: first fit over blocks with a size header, grown by whole pages. */
+/* ------------------------------------------------------------------ heap */
+
+/* First fit over blocks with a size header, grown by whole pages. */
 struct block {
 	size_t size; /* bytes after the header; low bit: in use */
 	struct block *next;

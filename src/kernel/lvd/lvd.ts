@@ -40,7 +40,8 @@ export class DomainError extends KernelBug {}
 /** Message kinds (docs/glue-abi.md). */
 export const KIND = { RPC: 1, RPC_PTR: 2, INIT: 3, EXIT: 4, SYSCALL: 5, REPLY: 0x80, ERROR: 0x81 } as const;
 export const SYS = { EXIT: 0, PRINTK: 1, ALLOC_PAGES: 2, CPU: 3 } as const;
-export const header = (kind: number, index = 0) => (BigInt(kind) << 16n) | BigInt(index);
+/** A message header: kind, index, and the number of words (header included; docs/glue-abi.md). */
+export const header = (kind: number, index = 0, count = 1) => (BigInt(count) << 32n) | (BigInt(kind) << 16n) | BigInt(index);
 
 /** Bytes of kernel stack a crossing must leave free (the kernel-stack-exhaustion check). */
 export const KERNEL_STACK_RESERVE = 2048;
@@ -81,8 +82,13 @@ export class Lvd {
   *start(): KernelPath {
     const k = this.k;
     k.kernelMm.map(STATE_VA, STATE_PAGE_PA, PAGE, { write: true, global: true });
-    const domainView = k.pages.alloc(); // what a domain sees of the state page: in-kernel = 0
-    k.mem.fill(phys2virt(domainView), PAGE);
+    // What a domain sees of each vCPU's state page: in-kernel 0, the vCPU's number.
+    const domainViews = k.percpus.map((pc) => {
+      const page = k.pages.alloc();
+      k.mem.fill(phys2virt(page), PAGE);
+      k.mem.write64(phys2virt(page) + STATE.cpu, pc.id);
+      return page;
+    });
     const threads = k.percpus.map((pc) => k.spawn(`lvd-start/${pc.id}`, function* (this: Lvd) {
       const state = k.pages.alloc();
       k.mem.fill(phys2virt(state), PAGE);
@@ -119,7 +125,7 @@ export class Lvd {
         va: imageVa(KERNEL_IMAGE_PA) + i * PAGE, gpa: KERNEL_IMAGE_PA + i * PAGE, hpa: KERNEL_IMAGE_PA + i * PAGE, exec: true, tableOnly: true,
       })),
       { va: k.idt, gpa: k.idt - phys2virt(0), hpa: k.idt - phys2virt(0) },
-      { va: STATE_VA, gpa: STATE_PAGE_PA, hpa: domainView },
+      ...k.percpus.map((pc) => ({ va: STATE_VA, gpa: STATE_PAGE_PA, hpa: domainViews[pc.id], cpu: pc.id })),
       ...k.percpus.map((pc) => ({ va: pc.gdt, gpa: pc.gdt - phys2virt(0), hpa: pc.gdt - phys2virt(0), cpu: pc.id })),
     ];
     k.lvd = this;
@@ -136,7 +142,11 @@ export class Lvd {
     try {
       image = linkObjects(objects, {
         base: d.window,
-        resolve: (sym) => (sym === "lvd_springboard" ? k.symbols.lvd_springboard : undefined),
+        resolve: (sym) => ({
+          lvd_springboard: k.symbols.lvd_springboard,
+          lvd_state_page: STATE_VA,
+          lvd_domain_ext: d.extPage(0),
+        } as Record<string, number | undefined>)[sym],
       });
     } catch (e) {
       if (e instanceof ElfError) throw new DomainError(`cannot load ${name} into a domain: ${e.message}`);
@@ -268,7 +278,7 @@ export class Lvd {
     const k = this.k;
     const kind = Number((w[0] >> 16n) & 0xffn);
     const index = Number(w[0] & 0xffffn);
-    const reply = (...v: bigint[]) => [header(KIND.REPLY), ...v];
+    const reply = (...v: bigint[]) => [header(KIND.REPLY, 0, 1 + v.length), ...v];
     if (kind === KIND.SYSCALL) {
       switch (index) {
         case SYS.PRINTK: {
