@@ -213,6 +213,12 @@ static inline u64 lvd_get_count(struct lvd_cursor *c, u32 element_size)
 	return n;
 }
 
+/* Division in an array size: a zero divisor gives a size no array has (the count check fails). */
+static inline u64 lvd_div(u64 a, u64 b)
+{
+	return b ? a / b : LVD_NULL_COUNT;
+}
+
 /* ------------------------------------------------------------------ strings and arrays */
 
 static inline void lvd_put_string(struct lvd_cursor *c, const char *s)
