@@ -51,6 +51,8 @@ int lvd_dispatch(struct lvd_msg *m) {
 		m->w[1] = *(u64 *)(fxarea + 160);
 		break;
 	default:
+		m->w[0] = LVD_HEADER(LVD_KIND_ERROR, index, 2);
+		m->w[1] = LVD_ERR_MESSAGE;
 		return -1;
 	}
 	m->w[0] = LVD_HEADER(LVD_KIND_REPLY, 0, 3);

@@ -66,8 +66,14 @@ export const DOMAIN_LIBRARY = [join(PROJECT_ROOT, "drivers", "lib", "lvd", "doma
  * library defines printk, kmalloc and the rest of what a driver may call; anything else
  * must come through glue.
  */
-export function domainObjects(file: string, opt = "O2", extra: string[] = []): { name: string; bytes: Uint8Array }[] {
-  const [driver, runtime] = bareProgramObjects(file, opt);
-  const more = [...extra, ...DOMAIN_LIBRARY].map((src) => ({ name: basename(src).replace(/\.[cS]$/, ".o"), bytes: compileC(src, { opt: "O2" }) }));
-  return [driver, ...more, runtime];
+export function domainObjects(file: string, opt = "O2", extra: string[] = [], includes: string[] = []): { name: string; bytes: Uint8Array }[] {
+  const flags = includes.flatMap((d) => ["-I", d]);
+  const driver = file.endsWith(".c")
+    ? { name: basename(file), bytes: compileC(file, { opt, extraFlags: flags }) }
+    : { name: basename(file), bytes: readObject(file) };
+  const more = [...extra, ...DOMAIN_LIBRARY, BARE_RUNTIME].map((src) => ({
+    name: basename(src).replace(/\.[cS]$/, ".o"),
+    bytes: compileC(src, { opt: "O2", extraFlags: flags }),
+  }));
+  return [driver, ...more];
 }

@@ -77,8 +77,8 @@ program
 program
   .command("tables")
   .description("print the paper's tables beside ours, measured by running the code (Table 2: sensitive instructions natively and under the hypervisor)")
-  .action(() => {
-    process.exitCode = printTables();
+  .action(async () => {
+    process.exitCode = await printTables();
   });
 
 program

@@ -21,6 +21,12 @@ export const KERNEL_COSTS: Readonly<Record<string, number>> = {
   printk: 300,
   /** Creating a kernel thread (task struct, stack set-up). */
   spawn: 2000,
+  /**
+   * The kernel glue's work per message word it reads or writes when it serves a domain's
+   * RPC (bounds check, load or store, a field of a view in guest memory), as compiled
+   * glue would do it in a few instructions.
+   */
+  glueWord: 3,
   /** Resolving and applying one relocation when loading a module. */
   relocation: 30,
 };

@@ -170,9 +170,23 @@ static inline void lvd_put_bytes(struct lvd_cursor *c, const void *p, u64 n)
 	const u8 *b = (const u8 *)p;
 	u64 k, j;
 
-	for (k = 0; k < n; k += 8) {
+	/* Whole words as they are (little-endian: the same packing), the tail byte by byte;
+	   once in the extended page, in one copy. */
+	for (k = 0; k + 8 <= n; k += 8) {
+		u64 w;
+		if (!c->error && c->pos >= LVD_REGISTER_WORDS && c->pos + (n - k) / 8 <= LVD_MAX_WORDS) {
+			u64 words = (n - k) / 8;
+			__builtin_memcpy(c->ext + (c->pos - LVD_REGISTER_WORDS), b + k, words * 8);
+			c->pos += (u32)words;
+			k += words * 8;
+			break;
+		}
+		__builtin_memcpy(&w, b + k, 8);
+		lvd_put(c, w);
+	}
+	if (k < n) {
 		u64 w = 0;
-		for (j = 0; j < 8 && k + j < n; j++)
+		for (j = 0; k + j < n; j++)
 			w |= (u64)b[k + j] << (8 * j);
 		lvd_put(c, w);
 	}
@@ -183,9 +197,21 @@ static inline void lvd_get_bytes(struct lvd_cursor *c, void *p, u64 n)
 	u8 *b = (u8 *)p;
 	u64 k, j;
 
-	for (k = 0; k < n; k += 8) {
+	for (k = 0; k + 8 <= n; k += 8) {
+		u64 w;
+		if (!c->error && c->pos >= LVD_REGISTER_WORDS && c->pos + (n - k) / 8 <= c->count) {
+			u64 words = (n - k) / 8;
+			__builtin_memcpy(b + k, c->ext + (c->pos - LVD_REGISTER_WORDS), words * 8);
+			c->pos += (u32)words;
+			k += words * 8;
+			break;
+		}
+		w = lvd_get(c);
+		__builtin_memcpy(b + k, &w, 8);
+	}
+	if (k < n) {
 		u64 w = lvd_get(c);
-		for (j = 0; j < 8 && k + j < n; j++)
+		for (j = 0; k + j < n; j++)
 			b[k + j] = (u8)(w >> (8 * j));
 	}
 }

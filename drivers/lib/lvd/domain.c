@@ -32,8 +32,7 @@ void lvd_dispatch_message(struct lvd_msg *m) {
 			cleanup_module();
 		reply(m, LVD_KIND_REPLY, 1);
 	} else if (kind == LVD_KIND_RPC_PTR && lvd_dispatch) {
-		if (lvd_dispatch(m) != 0)
-			reply(m, LVD_KIND_ERROR, 1);
+		lvd_dispatch(m); /* its reply (REPLY, or ERROR with the reason) is in m */
 	} else {
 		reply(m, LVD_KIND_ERROR, 1);
 	}
@@ -52,11 +51,17 @@ static struct {
 	u32 type;
 } cspace[CSPACE_SLOTS];
 static u64 next_name = 1;
+/* Slots at and above `top` have never been used: lookups stop there. */
+static int top;
 
 static int free_slot(void) {
-	for (int i = 0; i < CSPACE_SLOTS; i++)
-		if (cspace[i].name == 0)
+	for (int i = 0; i < CSPACE_SLOTS; i++) {
+		if (cspace[i].name == 0) {
+			if (i >= top)
+				top = i + 1;
 			return i;
+		}
+	}
 	return -1;
 }
 
@@ -81,21 +86,21 @@ int lvd_cspace_insert_at(u64 name, void *obj, u32 type) {
 }
 
 void *lvd_cspace_lookup(u64 name, u32 type) {
-	for (int i = 0; name && i < CSPACE_SLOTS; i++)
+	for (int i = 0; name && i < top; i++)
 		if (cspace[i].name == name && cspace[i].type == type)
 			return cspace[i].obj;
 	return NULL;
 }
 
 u64 lvd_cspace_find(const void *obj, u32 type) {
-	for (int i = 0; i < CSPACE_SLOTS; i++)
+	for (int i = 0; i < top; i++)
 		if (cspace[i].name && cspace[i].obj == obj && cspace[i].type == type)
 			return cspace[i].name;
 	return 0;
 }
 
 void lvd_cspace_remove(u64 name) {
-	for (int i = 0; name && i < CSPACE_SLOTS; i++)
+	for (int i = 0; name && i < top; i++)
 		if (cspace[i].name == name)
 			cspace[i].name = 0;
 }

@@ -23,6 +23,7 @@ import {
   UPCALL_FRAME_GUEST_PHYSICAL, UPCALL_FRAME_DETAIL, UPCALL_KIND_NAMES, UPCALL_EPT_VIOLATION,
 } from "../../hypervisor/upcall.ts";
 import { Domain, type SharedPage } from "./domain.ts";
+import { DomainChannel } from "./channel.ts";
 import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./layout.ts";
 import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES } from "../layout.ts";
 import { formatPrintk } from "../modules/printk.ts";
@@ -58,6 +59,9 @@ interface Crossing {
 
 /** What the kernel does with a domain's RPCs (the IDL's generated kernel glue, bound to the kernel's implementation). */
 export type RpcHandler = (d: Domain, words: bigint[]) => KernelPath<bigint[]>;
+
+/** The kernel's glue for a new domain: given its channel, the server of its RPCs. */
+export type GlueBinder = (ch: DomainChannel) => (request: bigint[]) => KernelPath<bigint[]>;
 
 export class Lvd {
   readonly domains = new Map<number, Domain>();
@@ -133,7 +137,7 @@ export class Lvd {
   }
 
   /** Creates a domain from a driver's objects (linked with the domain library) and runs its init. */
-  *create(name: string, objects: ElfFile[]): KernelPath<{ domain: Domain; status: number }> {
+  *create(name: string, objects: ElfFile[], glue?: GlueBinder): KernelPath<{ domain: Domain; status: number; channel: DomainChannel }> {
     const k = this.k;
     const id = this.nextId++;
     if (id >= MAX_DOMAINS) throw new DomainError(`no domain window left for ${name}`);
@@ -156,11 +160,16 @@ export class Lvd {
     d.build(image, k.current().mm!.cr3);
     if (!d.entry) throw new DomainError(`${name} has no lvd_domain_entry (link it with the domain library)`);
     this.domains.set(id, d);
+    const channel = new DomainChannel(k, this, d);
+    if (glue) {
+      const server = glue(channel);
+      this.rpc.set(d, (_d, words) => server(words));
+    }
     k.log(`lvd: domain ${name} (#${id}) at 0x${hex64(d.window)}: ${image.size >> 10} KB image, ${d.frames.size} pages`);
     const reply = yield* this.call(d, [header(KIND.INIT)]);
     const status = Number(BigInt.asIntN(64, reply[1]));
     k.log(`lvd: domain ${name}: init returned ${status}`);
-    return { domain: d, status };
+    return { domain: d, status, channel };
   }
 
   /** Runs the domain's cleanup and stops it. */
@@ -298,7 +307,11 @@ export class Lvd {
       }
     } else if (kind === KIND.RPC) {
       const h = this.rpc.get(d);
-      if (h) return yield* h(d, w);
+      if (h) {
+        const reply = yield* h(d, w);
+        k.charge("glueWord", w.length + reply.length); // the kernel's side of the marshaling
+        return reply;
+      }
     }
     return [header(KIND.ERROR)];
   }

@@ -413,7 +413,7 @@ export class Cpu {
   translate(la: number, acc: number): number {
     const t = this.tlb;
     const vpn = Math.floor(la / 4096);
-    const slot = vpn & TLB_MASK;
+    const slot = (vpn ^ (vpn >> 12)) & TLB_MASK; // Tlb.slot
     if (t.vpn[slot] === vpn && (t.perm[slot] & (acc << this.userShift)) !== 0) return t.pa[slot] + (la & 0xfff);
     return this.translateMiss(la, acc, this.userShift !== 0);
   }
@@ -422,7 +422,7 @@ export class Cpu {
   translateAs(la: number, acc: number, user: boolean): number {
     const t = this.tlb;
     const vpn = Math.floor(la / 4096);
-    const slot = vpn & TLB_MASK;
+    const slot = (vpn ^ (vpn >> 12)) & TLB_MASK; // Tlb.slot
     if (t.vpn[slot] === vpn && (t.perm[slot] & (user ? acc << 3 : acc)) !== 0) return t.pa[slot] + (la & 0xfff);
     return this.translateMiss(la, acc, user);
   }

@@ -79,7 +79,7 @@ for (const exec of [() => 0, () => 1, () => 2, () => 3, () => 4, () => 5, () => 
 function page(c: Cpu, la: number, acc: number): number {
   const t = c.tlb;
   const vpn = Math.floor(la / 4096);
-  const s = vpn & t.mask;
+  const s = (vpn ^ (vpn >> 12)) & t.mask; // Tlb.slot
   if (t.vpn[s] !== vpn || (t.perm[s] & (acc << c.userShift)) === 0) return -1;
   const pa = t.pa[s];
   if (pa >= c.ramSize || (acc === ACC_WRITE && c.codePage[pa / 4096] !== 0)) return -1;

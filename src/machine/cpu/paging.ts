@@ -33,6 +33,16 @@ const ADDR_HI_MASK = (1 << (MAXPHYADDR - 32)) - 1;
 
 export class Tlb {
   static readonly SIZE = 4096;
+  /**
+   * The slot of a virtual page number. One way, indexed by the low VPN bits folded with
+   * the next twelve, so that pages a multiple of 16 MB apart (a domain's code and its
+   * stacks, say) do not evict each other the way a plain direct-mapped index would;
+   * hardware TLBs avoid such conflicts with ways. Cpu.translate and jit.ts page() inline
+   * the same expression.
+   */
+  static slot(vpn: number): number {
+    return (vpn ^ (vpn >> 12)) & (Tlb.SIZE - 1);
+  }
   readonly mask = Tlb.SIZE - 1;
   readonly vpn = new Float64Array(Tlb.SIZE).fill(NaN);
   readonly pa = new Float64Array(Tlb.SIZE);
@@ -56,7 +66,7 @@ export class Tlb {
   private filledCount = 0;
 
   fill(vpn: number, pa: number, perm: number, global: boolean, largeBase: number): void {
-    const s = vpn & this.mask;
+    const s = Tlb.slot(vpn);
     this.vpn[s] = vpn;
     this.pa[s] = pa;
     this.perm[s] = perm;
@@ -103,7 +113,7 @@ export class Tlb {
   }
 
   clearPage(vpn: number): void {
-    const s = vpn & this.mask;
+    const s = Tlb.slot(vpn);
     if (this.vpn[s] === vpn) this.vpn[s] = NaN;
     if (this.largeCount === 0) return;
     const base2m = Math.floor(vpn / 512) * 512, base1g = Math.floor(vpn / 262144) * 262144;

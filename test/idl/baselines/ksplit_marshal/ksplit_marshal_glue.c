@@ -118,7 +118,7 @@ s64 union_call(struct message *msg)
 	s64 ret = 0;
 
 	lvd_start(c, &m);
-	lvd_put(c, lvd_name_of(msg, LVD_TYPE_message, 0));
+	lvd_put(c, lvd_name_of(msg, LVD_TYPE_message, 1));
 	if (msg)
 		marshal_union_call__message_in(c, msg, 1);
 	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_union_call))

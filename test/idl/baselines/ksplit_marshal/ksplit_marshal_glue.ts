@@ -170,7 +170,7 @@ function* serve_void_buffer(ch: GlueChannel, impl: KsplitMarshalKernel, r: WordR
 
 /** rpc s64 union_call(struct message * msg): the domain calls the kernel. */
 function* serve_union_call(ch: GlueChannel, impl: KsplitMarshalKernel, r: WordReader): KernelPath<bigint[]> {
-  const msg = objectOf(ch, r.get(), Message, "bind");
+  const msg = objectOf(ch, r.get(), Message, "alloc");
   if (msg !== null) unmarshal_union_call__message_in(ch, r, msg, true);
   const ret = yield* settle(impl.union_call(msg));
   const w = new WordWriter();
