@@ -7,6 +7,8 @@ import { runNative } from "./run-native.ts";
 import { boot } from "./boot.ts";
 import { printTables } from "./tables.ts";
 import { runDomain } from "./run-domain.ts";
+import { writeIdlGlue } from "./idl.ts";
+import { IdlError } from "../idl/diagnostics.ts";
 import { CompileError } from "./compile.ts";
 import { ElfError } from "../machine/elf.ts";
 
@@ -63,6 +65,7 @@ program
   .command("run")
   .description("boot the kernel, launch the hypervisor and load a driver into an isolated domain: its init runs through a VMFUNC crossing, then its exit; a domain that breaks isolation is killed with the reason")
   .requiredOption("--driver <file>", "the driver: a C file or an ELF relocatable object (.o), linked with the domain library")
+  .option("--idl <file>", "the driver's interface: glue for both sides is generated from it")
   .option("--native", "load the same driver as a native kernel module instead", false)
   .option("--starts <n>", "start the domain this many times (a killed domain is started again)", positiveInt, 1)
   .option("--cpus <n>", "vCPUs", cpuCount, 1)
@@ -70,8 +73,17 @@ program
   .option("-O, --opt <level>", "gcc optimisation level for .c files", optLevel, "O2")
   .option("--memory <MB>", "machine memory in MB", positiveInt, 64)
   .option("--max-instructions <n>", "give up after this many instructions", positiveInt, 2_000_000_000)
-  .action((o: { driver: string; native: boolean; starts: number; cpus: number; seed: number; opt: string; memory: number; maxInstructions: number }) => {
-    process.exitCode = runDomain(o.driver, { ...o, memoryMb: o.memory });
+  .action(async (o: { driver: string; idl?: string; native: boolean; starts: number; cpus: number; seed: number; opt: string; memory: number; maxInstructions: number }) => {
+    process.exitCode = await runDomain(o.driver, { ...o, memoryMb: o.memory });
+  });
+
+program
+  .command("idl")
+  .description("compile an IDL file into the domain's C glue (<module>_glue.h, .c) and the kernel's TypeScript glue (<module>_glue.ts)")
+  .argument("<file>", "the .idl file")
+  .option("-o, --out <dir>", "where to write the glue", ".")
+  .action((file: string, o: { out: string }) => {
+    process.exitCode = writeIdlGlue(file, o.out);
   });
 
 program
@@ -97,7 +109,10 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CompileError || e instanceof ElfError || e instanceof InvalidArgumentError || e instanceof Error) {
+  if (e instanceof IdlError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+  } else if (e instanceof CompileError || e instanceof ElfError || e instanceof InvalidArgumentError || e instanceof Error) {
     process.stderr.write(`lvd: ${e.message}\n`);
     process.exitCode = 1;
   } else throw e;

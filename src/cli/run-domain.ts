@@ -5,17 +5,21 @@
 // A domain that breaks isolation is killed with the reason; the kernel keeps running
 // and shuts down cleanly.
 
-import { basename } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { Machine } from "../machine/machine.ts";
 import { parseElf } from "../machine/elf.ts";
 import { bootKernel } from "../kernel/boot/boot.ts";
 import { lateLaunch } from "../kernel/late-launch.ts";
-import { Lvd, DomainKilled, DomainError } from "../kernel/lvd/lvd.ts";
-import { domainObjects } from "./compile.ts";
+import { Lvd, DomainKilled, DomainError, type GlueBinder } from "../kernel/lvd/lvd.ts";
+import { KERNEL_APIS } from "../kernel/lvd/apis/index.ts";
+import { domainObjects, CompileError } from "./compile.ts";
+import { buildGlue } from "./glue.ts";
 import { runNative, type RunNativeOptions } from "./run-native.ts";
 
 export interface RunDomainOptions extends RunNativeOptions {
   native: boolean;
+  /** The driver's IDL file: glue is generated from it for both sides. */
+  idl?: string;
   /** Times to start the domain (a killed one is started again). */
   starts: number;
 }
@@ -23,9 +27,19 @@ export interface RunDomainOptions extends RunNativeOptions {
 /** Exit status when the domain was killed (the kernel survived). */
 export const EXIT_DOMAIN_KILLED = 3;
 
-export function runDomain(driver: string, o: RunDomainOptions): number {
+export async function runDomain(driver: string, o: RunDomainOptions): Promise<number> {
   if (o.native) return runNative(driver, o);
-  const objects = domainObjects(driver, o.opt).map((x) => parseElf(x.bytes, x.name));
+  let binder: GlueBinder | undefined;
+  let extra: string[] = [], includes: string[] = [];
+  if (o.idl) {
+    const glue = await buildGlue(o.idl);
+    const api = KERNEL_APIS[glue.module];
+    if (!api) throw new CompileError(`${o.idl}: the kernel implements no IDL module '${glue.module}' (it has: ${Object.keys(KERNEL_APIS).join(", ")})`);
+    extra = [glue.cSource];
+    includes = [glue.dir, resolve(dirname(o.idl))];
+    binder = (ch) => glue.bind(ch, api(ch.kernel));
+  }
+  const objects = domainObjects(driver, o.opt, extra, includes).map((x) => parseElf(x.bytes, x.name));
   const name = basename(driver).replace(/\.(c|o)$/, "");
   const machine = new Machine({ cpus: o.cpus, memoryBytes: o.memoryMb << 20, seed: o.seed });
   let killed = 0;
@@ -36,7 +50,7 @@ export function runDomain(driver: string, o: RunDomainOptions): number {
     yield* lvd.start();
     for (let i = 0; i < o.starts; i++) {
       try {
-        const { domain, status } = yield* lvd.create(name, objects);
+        const { domain, status } = yield* lvd.create(name, objects, binder);
         if (status !== 0) failure = `${name}: init returned ${status}`;
         yield* lvd.destroy(domain);
         k.log(`lvd: domain ${name} unloaded after ${domain.calls} crossing(s)`);

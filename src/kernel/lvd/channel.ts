@@ -13,13 +13,13 @@ export class DomainChannel implements GlueChannel {
   readonly cspace = new GlueCSpace();
 
   constructor(
-    private readonly k: Kernel,
+    readonly kernel: Kernel,
     private readonly lvd: Lvd,
     readonly domain: Domain,
   ) {}
 
   get mem() {
-    return this.k.mem;
+    return this.kernel.mem;
   }
 
   callDomain(words: bigint[]): KernelPath<bigint[]> {
@@ -27,12 +27,12 @@ export class DomainChannel implements GlueChannel {
   }
 
   alloc(bytes: number): number {
-    this.k.charge("kmalloc");
-    return this.k.heap.alloc(bytes);
+    this.kernel.charge("kmalloc");
+    return this.kernel.heap.alloc(bytes);
   }
 
   free(va: number): void {
-    this.k.charge("kmalloc");
-    this.k.heap.free(va);
+    this.kernel.charge("kmalloc");
+    this.kernel.heap.free(va);
   }
 }
