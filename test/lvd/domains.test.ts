@@ -3,6 +3,7 @@ import { runLvd, domainFromC } from "../helpers/lvd.ts";
 import { DomainKilled, KIND, header } from "../../src/kernel/lvd/lvd.ts";
 import type { Domain } from "../../src/kernel/lvd/domain.ts";
 import { call } from "../../src/kernel/thread.ts";
+import { PAGE } from "../../src/kernel/layout.ts";
 
 const HELLO = "drivers/tests/domain_hello.c";
 const CALLS = "drivers/tests/domain_calls.c";
@@ -59,6 +60,19 @@ describe("domains: an isolated driver runs in its own EPT, entered with VMFUNC",
     expect(r.log.find((l) => l.startsWith("lvd: domain touch killed"))).toMatch(
       /exception #PF at RIP 0x[0-9a-f]+ <touch:init_module\+0x[0-9a-f]+>, address 0xffff888000100000/);
     expect(r.k.hypervisor!.incidents).toEqual([]);
+  });
+
+  it("each vCPU's IST stacks are mapped in that vCPU's EPT_I only", () => {
+    runLvd(function* (k, lvd) {
+      const d = (yield* lvd.create("calls", domainFromC(CALLS))).domain;
+      const ist0 = k.kernelMm.lookup(k.percpus[0].istTops[0] - PAGE);
+      const ist1 = k.kernelMm.lookup(k.percpus[1].istTops[0] - PAGE);
+      const mapped = (c: number, gpa: number) => d.epts[c].entryFor(gpa) >= 0 && (k.machine.mem.readU64(d.epts[c].entryFor(gpa)) & 7) !== 0;
+      expect(mapped(0, ist0)).toBe(true);
+      expect(mapped(0, ist1)).toBe(false);
+      expect(mapped(1, ist1)).toBe(true);
+      expect(mapped(1, ist0)).toBe(false);
+    }, { cpus: 2 });
   });
 
   it("two domains cannot see each other's memory", () => {

@@ -131,6 +131,12 @@ export class Lvd {
       { va: k.idt, gpa: k.idt - phys2virt(0), hpa: k.idt - phys2virt(0) },
       ...k.percpus.map((pc) => ({ va: STATE_VA, gpa: STATE_PAGE_PA, hpa: domainViews[pc.id], cpu: pc.id })),
       ...k.percpus.map((pc) => ({ va: pc.gdt, gpa: pc.gdt - phys2virt(0), hpa: pc.gdt - phys2virt(0), cpu: pc.id })),
+      // Each vCPU's IST stacks, writable, in that vCPU's EPT_I only: no domain on one vCPU
+      // can write another's (the interrupt path that uses them inside a domain is exitless delivery's).
+      ...k.percpus.flatMap((pc) => pc.istTops.flatMap((top) => [top - 2 * PAGE, top - PAGE].map((va) => {
+        const pa = k.kernelMm.lookup(va);
+        return { va, gpa: pa, hpa: pa, write: true, cpu: pc.id };
+      }))),
     ];
     k.lvd = this;
     k.log(`lvd: started on ${k.percpus.length} vCPU(s): state pages remapped per vCPU, EPTP lists installed`);
