@@ -14,7 +14,7 @@ import { Lvd, DomainKilled, DomainError, type GlueBinder } from "../kernel/lvd/l
 import { KERNEL_APIS } from "../kernel/lvd/apis/index.ts";
 import { domainObjects, CompileError } from "./compile.ts";
 import { buildGlue } from "./glue.ts";
-import { runNative, type RunNativeOptions } from "./run-native.ts";
+import { runNative, runToShutdown, type RunNativeOptions } from "./run-native.ts";
 
 export interface RunDomainOptions extends RunNativeOptions {
   native: boolean;
@@ -67,15 +67,5 @@ export async function runDomain(driver: string, o: RunDomainOptions): Promise<nu
       }
     }
   });
-  k.console.onLine = (_line, text) => process.stdout.write(text + "\n");
-  const run = machine.run(o.maxInstructions);
-  if (run.stop !== "exit") {
-    process.stderr.write(`lvd: the kernel did not shut down (${run.stop} after ${run.instructions} instructions)\n`);
-    return 2;
-  }
-  if (failure) {
-    process.stderr.write(`lvd: ${failure}\n`);
-    return 1;
-  }
-  return killed > 0 ? EXIT_DOMAIN_KILLED : 0;
+  return runToShutdown(machine, k, o.maxInstructions, () => failure) ?? (killed > 0 ? EXIT_DOMAIN_KILLED : 0);
 }

@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import { Machine } from "../machine/machine.ts";
 import { parseElf } from "../machine/elf.ts";
 import { bootKernel } from "../kernel/boot/boot.ts";
+import type { Kernel } from "../kernel/kernel.ts";
 import { ModuleError } from "../kernel/modules/loader.ts";
 import { moduleObjects } from "./compile.ts";
 
@@ -41,15 +42,24 @@ export function runNative(driver: string, o: RunNativeOptions): number {
     yield* k.join(insmod);
     if (insmod.killed) failure = `${name}: killed: ${insmod.killed}`;
   });
+  return runToShutdown(machine, k, o.maxInstructions, () => failure) ?? 0;
+}
+
+/**
+ * Runs the booted kernel with its log on stdout until it shuts down. The exit status
+ * when something went wrong (2: no clean shutdown; 1: `failure()` has a message), else null.
+ */
+export function runToShutdown(machine: Machine, k: Kernel, budget: number, failure: () => string | null): number | null {
   k.console.onLine = (_line, text) => process.stdout.write(text + "\n");
-  const run = machine.run(o.maxInstructions);
+  const run = machine.run(budget);
   if (run.stop !== "exit") {
     process.stderr.write(`lvd: the kernel did not shut down (${run.stop} after ${run.instructions} instructions)\n`);
     return 2;
   }
-  if (failure) {
-    process.stderr.write(`lvd: ${failure}\n`);
+  const why = failure();
+  if (why) {
+    process.stderr.write(`lvd: ${why}\n`);
     return 1;
   }
-  return 0;
+  return null;
 }
