@@ -23,6 +23,7 @@
 import type { Cpu } from "../machine/cpu/cpu.ts";
 import { CpuFault, Interception, RAX, RBX, RBP, RDI, RSI, RDX, RCX } from "../machine/cpu/cpu.ts";
 import type { Activation, Completion, Effect, KernelPath, Thread } from "./thread.ts";
+import { setRegU64 } from "./registers.ts";
 
 const ARG_REGS = [RDI, RSI, RDX, RCX, 8, 9];
 /** Saved across a switch, in push order (the rest is dead across a call, or saved by the interrupt entry). */
@@ -52,10 +53,6 @@ export interface ExecutorHost {
 }
 
 export class Executor {
-  /** Guest calls and switches made, for reports. */
-  calls = 0;
-  switches = 0;
-
   constructor(private readonly host: ExecutorHost) {}
 
   /** A gate entered the kernel: run `path` as the innermost activation of the current thread. */
@@ -139,14 +136,7 @@ export class Executor {
   }
 
   private callGuest(cpu: Cpu, a: Activation, target: number, args: readonly (number | bigint)[]): void {
-    this.calls++;
-    args.forEach((v, k) => {
-      if (typeof v === "number") cpu.setReg64(ARG_REGS[k], v);
-      else {
-        cpu.lo[ARG_REGS[k]] = Number(BigInt.asIntN(32, v));
-        cpu.hi[ARG_REGS[k]] = Number(BigInt.asIntN(32, v >> 32n));
-      }
-    });
+    args.forEach((v, k) => (typeof v === "number" ? cpu.setReg64(ARG_REGS[k], v) : setRegU64(cpu, ARG_REGS[k], v)));
     a.savedRsp = cpu.rsp;
     // System V: RSP + 8 is 16-byte aligned at the callee's first instruction.
     cpu.rsp = a.savedRsp - (a.savedRsp & 15) - 8;
@@ -157,7 +147,6 @@ export class Executor {
 
   private switchTo(cpu: Cpu, prev: Thread, next: Thread): Thread {
     if (next === prev) return prev;
-    this.switches++;
     if (prev.state !== "dead") {
       for (const r of CALLEE_SAVED) cpu.push(8, cpu.lo[r], cpu.hi[r]);
       cpu.push(8, cpu.rflags, 0);

@@ -9,7 +9,6 @@
 
 import type { Cpu } from "../machine/cpu/cpu.ts";
 import { ACC_READ, ACC_WRITE } from "../machine/cpu/paging.ts";
-import { phys2virt } from "./layout.ts";
 
 export class GuestMemory {
   constructor(private readonly vcpu: () => Cpu) {}
@@ -99,13 +98,5 @@ export class GuestMemory {
       s += String.fromCharCode(b);
     }
     return s;
-  }
-
-  // Physical memory, through the direct map.
-  readPhys64(pa: number): number {
-    return this.read64(phys2virt(pa));
-  }
-  writePhys64(pa: number, v: number): void {
-    this.write64(phys2virt(pa), v);
   }
 }

@@ -14,11 +14,9 @@ import type { KernelPath, Thread } from "./thread.ts";
 import { PT_REGS } from "./arch/frame.ts";
 import { TIMER_VECTOR, RESCHEDULE_VECTOR, STOP_VECTOR, SPURIOUS_VECTOR } from "./arch/lapic.ts";
 import { WaitQueue } from "./sync.ts";
+import { IST_OF_VECTOR } from "./arch/descriptors.ts";
 
 export type IrqHandler = (vector: number) => KernelPath | void;
-
-/** Vectors delivered on an IST stack (per vCPU): their frames must not move to another vCPU. */
-const IST_VECTORS = new Set([2, 8, 18]);
 
 export class Interrupts {
   private readonly handlers = new Map<number, IrqHandler>();
@@ -71,7 +69,10 @@ export class Interrupts {
     }
     t.irqDepth--;
     const pc = k.percpu();
-    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && !IST_VECTORS.has(vector)) yield* k.scheduler.schedule();
+    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined) {
+      // (A frame on an IST stack is this vCPU's: that thread must not move elsewhere.)
+      yield* k.scheduler.schedule();
+    }
   }
 
   private *exception(t: Thread, vector: number, frame: number): KernelPath {

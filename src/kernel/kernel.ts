@@ -8,6 +8,7 @@ import type { Machine } from "../machine/machine.ts";
 import type { Cpu } from "../machine/cpu/cpu.ts";
 import { RAX, RDI, RSI, RDX, RCX, CpuFault, EXCEPTION_NAMES, PF_VEC } from "../machine/cpu/cpu.ts";
 import { hex64 } from "../machine/cpu/interrupts.ts";
+import { regU64 } from "./registers.ts";
 import { IF } from "../machine/cpu/flags.ts";
 import { parseElf, linkObjects, type LinkedImage } from "../machine/elf.ts";
 import { GuestMemory } from "./guest-memory.ts";
@@ -92,8 +93,6 @@ export class Kernel implements ExecutorHost {
   /** The IDT (kernel address), and the count of APs that came online. */
   idt = 0;
   apOnline!: Completion;
-  /** Set by shutdown. */
-  halted = false;
   /** The hypervisor, once the kernel has late-launched it (late-launch.ts). */
   hypervisor: Hypervisor | null = null;
   /** The LVD runtime (domains), once started (lvd/lvd.ts). */
@@ -142,7 +141,7 @@ export class Kernel implements ExecutorHost {
 
   /** RAX of the current vCPU as an exact unsigned 64-bit value (right after a call returned). */
   rax64(): bigint {
-    return (BigInt(this.cpu.hi[RAX] >>> 0) << 32n) | BigInt(this.cpu.lo[RAX] >>> 0);
+    return regU64(this.cpu, RAX);
   }
 
   /** Charges a named kernel cost (costs.ts) to the current vCPU. */

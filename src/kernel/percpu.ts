@@ -9,7 +9,6 @@ export const PERCPU = {
   cpu: 8,
   currentThread: 16,
   kernelStack: 24,
-  irqCount: 32,
 } as const;
 
 export class PerCpu {

@@ -19,10 +19,6 @@ export class Scheduler {
 
   constructor(private readonly k: Kernel) {}
 
-  get runnable(): number {
-    return this.queue.length;
-  }
-
   /** Makes a ready thread runnable; an idle vCPU that may run it is kicked. */
   enqueue(t: Thread): void {
     t.state = "ready";
@@ -66,11 +62,6 @@ export class Scheduler {
   /** Called by the executor once `t` is switched out. */
   switchedOut(t: Thread): void {
     if (t.state === "ready" && !this.k.isIdle(t)) this.enqueue(t);
-  }
-
-  /** Gives up the vCPU, staying runnable. */
-  *yieldCpu(): KernelPath {
-    yield* this.schedule();
   }
 
   /** Blocks the current thread until wake(). */

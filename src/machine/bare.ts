@@ -13,7 +13,7 @@
 
 import { PhysicalMemory } from "./memory.ts";
 import { Cpu, Stop, CS, SS, DS, ES, RSP, type PortBus } from "./cpu/cpu.ts";
-import { PageTableBuilder } from "./page-tables.ts";
+import { PageTableBuilder, flagsForPerms } from "./page-tables.ts";
 import { linkObjects, parseElf, type ElfFile, type LinkedImage } from "./elf.ts";
 
 export const DEBUG_CONSOLE_PORT = 0xe9;
@@ -87,7 +87,7 @@ export class BareMachine {
     // The image, with its regions' rights.
     this.mem.load(IMAGE_PA, this.image.image);
     for (const r of this.image.regions) {
-      pt.map(r.start, IMAGE_PA + (r.start - IMAGE_BASE), r.size, { write: r.perms === "rw", exec: r.perms === "rx" });
+      pt.map(r.start, IMAGE_PA + (r.start - IMAGE_BASE), r.size, flagsForPerms(r.perms));
     }
     pt.map(STACK_TOP - stackBytes, stackPa, stackBytes, { write: true });
     // Exit stub: out 0xF4, eax ; hlt

@@ -3,6 +3,8 @@
 // the caller supplies, and are read and written through a TableMemory: physical memory
 // directly (firmware, loaders) or the kernel's own view through a vCPU (src/kernel).
 
+import type { Perms } from "./elf/perms.ts";
+
 /** Physical memory as the builder needs it. PhysicalMemory is one. */
 export interface TableMemory {
   read32(pa: number): number;
@@ -17,6 +19,11 @@ export interface PageFlags {
   global?: boolean;
   /** Strong uncacheable (PCD | PWT): device registers. */
   uncached?: boolean;
+}
+
+/** The page rights of a linked image's region (elf/perms.ts), plus `extra` (global...). */
+export function flagsForPerms(perms: Perms, extra: PageFlags = {}): PageFlags {
+  return { ...extra, write: perms === "rw", exec: perms === "rx" };
 }
 
 export const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_PWT = 8, PTE_PCD = 0x10, PTE_A = 0x20, PTE_D = 0x40;

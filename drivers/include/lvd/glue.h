@@ -19,20 +19,7 @@
 #ifndef LVD_GLUE_H
 #define LVD_GLUE_H
 
-/* The same spellings as lvd/kernel.h (C11 allows repeating an identical typedef). */
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef signed char s8;
-typedef short s16;
-typedef int s32;
-typedef long long s64;
-typedef unsigned long size_t;
-
-#ifndef NULL
-#define NULL ((void *)0)
-#endif
+#include <lvd/types.h>
 
 /* ------------------------------------------------------------------ wire format */
 

@@ -6,17 +6,7 @@
 #ifndef LVD_KERNEL_H
 #define LVD_KERNEL_H
 
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef signed char s8;
-typedef short s16;
-typedef int s32;
-typedef long long s64;
-typedef unsigned long size_t;
-
-#define NULL ((void *)0)
+#include <lvd/types.h>
 
 /* Logs a line through the kernel console (printf-style: %d %i %u %x %X %p %s %c %%,
    with l/ll/z/h modifiers, field width and 0 padding). Returns the characters logged. */

@@ -20,8 +20,9 @@ export const TSS_RSP0 = 4;
 export const TSS_IST = 0x24;
 export const TSS_BYTES = 0x68;
 
-/** Where the stubs are: IST 1 double fault, 2 NMI, 3 machine check (as Linux). */
-export const IST_DF = 1, IST_NMI = 2, IST_MC = 3;
+/** The vectors delivered on an IST stack of their own (as Linux): vector -> IST slot. */
+export const IST_OF_VECTOR: Readonly<Record<number, number>> = { 8: 1, 2: 2, 18: 3 }; // #DF, NMI, #MC
+export const IST_COUNT = 3;
 
 export function writeGdt(mem: GuestMemory, gdt: number, tss: number): void {
   const put = (index: number, [lo, hi]: [number, number]) => {

@@ -15,8 +15,9 @@ import { PerCpu, PERCPU } from "../percpu.ts";
 import {
   PAGE, DIRECT_MAP, KERNEL_IMAGE_PA, KERNEL_TEXT_PA, GATE_PAGES, AP_START_PAGE, BOOT_STACK, BOOT_STACK_END, imageVa, phys2virt,
 } from "../layout.ts";
-import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_SEL, IST_DF, IST_NMI, IST_MC } from "../arch/descriptors.ts";
+import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_SEL, IST_OF_VECTOR, IST_COUNT } from "../arch/descriptors.ts";
 import { APIC_VA } from "../arch/lapic.ts";
+import { flagsForPerms } from "../../machine/page-tables.ts";
 import { APIC_DEFAULT_BASE } from "../../machine/apic.ts";
 import { CR4_PGE, CR4_OSFXSR, CR4_OSXSAVE } from "../../machine/cpu/arch.ts";
 
@@ -48,7 +49,7 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
   if (machine.mem.size > ram) mm.map(DIRECT_MAP + ram, ram, machine.mem.size - ram, { write: true, global: true });
   mm.map(imageVa(KERNEL_IMAGE_PA), KERNEL_IMAGE_PA, GATE_PAGES * PAGE, { exec: true, global: true });
   for (const r of k.image.regions) {
-    mm.map(r.start, KERNEL_TEXT_PA + (r.start - k.image.base), r.size, { write: r.perms === "rw", exec: r.perms === "rx", global: true });
+    mm.map(r.start, KERNEL_TEXT_PA + (r.start - k.image.base), r.size, flagsForPerms(r.perms, { global: true }));
   }
   mm.map(APIC_VA, APIC_DEFAULT_BASE, PAGE, { write: true, uncached: true, global: true });
   mm.map(AP_START_PAGE, AP_START_PAGE, PAGE, { exec: true });
@@ -65,8 +66,7 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
 
   // One IDT for all vCPUs; double fault, NMI and machine check on their own stacks.
   const idt = k.heap.alloc(PAGE);
-  const ist: Record<number, number> = { 8: IST_DF, 2: IST_NMI, 18: IST_MC };
-  for (let v = 0; v < 256; v++) writeIdtGate(k.mem, idt, v, k.symbols.lvd_irq_stubs + 16 * v, ist[v] ?? 0);
+  for (let v = 0; v < 256; v++) writeIdtGate(k.mem, idt, v, k.symbols.lvd_irq_stubs + 16 * v, IST_OF_VECTOR[v] ?? 0);
   k.idt = idt;
 
   for (const pc of k.percpus) {
@@ -75,7 +75,7 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
     pc.gdt = phys2virt(k.pages.alloc());
     k.mem.fill(pc.gdt, PAGE);
     pc.tss = pc.gdt + 0x100;
-    pc.istTops = [IST_DF, IST_NMI, IST_MC].map(() => k.vmap.alloc(IST_PAGES).top);
+    pc.istTops = Array.from({ length: IST_COUNT }, () => k.vmap.alloc(IST_PAGES).top);
     pc.idle = k.newThread(`idle/${pc.id}`, pc.id === 0 ? () => idleLoop(k) : () => apMain(k, pc), pc.id);
     writeTss(k.mem, pc.tss, pc.idle.stackTop, pc.istTops);
     writeGdt(k.mem, pc.gdt, pc.tss);
@@ -142,6 +142,5 @@ function* shutdown(k: Kernel): KernelPath {
   k.lapic.stopTimer();
   k.log(`shutdown: done (${k.stats.threadsCreated} threads created, ${k.stats.preemptions} preemptions)`);
   yield* k.console.drain();
-  k.halted = true;
   yield* call(k.symbols.lvd_outb, 0xf4, 0);
 }

@@ -22,7 +22,7 @@ import type { LinkedImage } from "../../machine/elf.ts";
 import { DirectMapTables } from "../mm/address-space.ts";
 import { PAGE, phys2virt } from "../layout.ts";
 import {
-  WINDOW_SIZE, STACKS_OFFSET, STACK_PAGES, EXT_OFFSET, HEAP_OFFSET, HEAP_SIZE, TABLES_OFFSET, STATE_PAGE_PA, windowOf, gpaOf,
+  WINDOW_SIZE, STACKS_OFFSET, STACK_PAGES, EXT_OFFSET, HEAP_OFFSET, HEAP_SIZE, TABLES_OFFSET, windowOf, gpaOf,
 } from "./layout.ts";
 
 const LARGE = 0x200000;
@@ -173,11 +173,6 @@ export class Domain {
     return s;
   }
 
-  /** Machine pages the domain owns (for checks that nothing else changed). */
-  ownedFrames(): number[] {
-    return [...this.frames.values()];
-  }
-
   /** Gives all its memory back (after it was stopped and no vCPU is inside it). */
   release(): void {
     for (const hpa of [...this.frames.values(), ...this.eptPages]) this.k.pages.release(hpa);
@@ -206,4 +201,3 @@ class DomainTables implements TableMemory {
   }
 }
 
-export { STATE_PAGE_PA };

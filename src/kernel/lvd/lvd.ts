@@ -28,6 +28,11 @@ import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./l
 import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES } from "../layout.ts";
 import { formatPrintk } from "../modules/printk.ts";
 import { PT_REGS } from "../arch/frame.ts";
+import {
+  KIND_RPC, KIND_RPC_PTR, KIND_INIT, KIND_EXIT, KIND_SYSCALL, KIND_REPLY, KIND_ERROR, MAX_WORDS, header as wireHeader, headerCount,
+  headerKind, headerIndex,
+} from "../../idl/wire.ts";
+import { regU64, setRegU64 } from "../registers.ts";
 
 /** The crossing failed: the domain was killed (while the kernel was inside it, or before). */
 export class DomainKilled extends KernelBug {
@@ -38,11 +43,13 @@ export class DomainKilled extends KernelBug {
 /** The domain could not be created (a link error, no window left). */
 export class DomainError extends KernelBug {}
 
-/** Message kinds (docs/glue-abi.md). */
-export const KIND = { RPC: 1, RPC_PTR: 2, INIT: 3, EXIT: 4, SYSCALL: 5, REPLY: 0x80, ERROR: 0x81 } as const;
+/** Message kinds (docs/glue-abi.md; the numbers are src/idl/wire.ts's). */
+export const KIND = {
+  RPC: KIND_RPC, RPC_PTR: KIND_RPC_PTR, INIT: KIND_INIT, EXIT: KIND_EXIT, SYSCALL: KIND_SYSCALL, REPLY: KIND_REPLY, ERROR: KIND_ERROR,
+} as const;
 export const SYS = { EXIT: 0, PRINTK: 1, ALLOC_PAGES: 2, CPU: 3 } as const;
-/** A message header: kind, index, and the number of words (header included; docs/glue-abi.md). */
-export const header = (kind: number, index = 0, count = 1) => (BigInt(count) << 32n) | (BigInt(kind) << 16n) | BigInt(index);
+/** A message header (wire.ts), by default for a message of the header alone. */
+export const header = (kind: number, index = 0, count = 1) => wireHeader(kind, index, count);
 
 /** Bytes of kernel stack a crossing must leave free (the kernel-stack-exhaustion check). */
 export const KERNEL_STACK_RESERVE = 2048;
@@ -208,7 +215,7 @@ export class Lvd {
     for (let i = 0; i < 8; i++) this.writeWord(msg + 8 * i, words[i] ?? 0n);
     if (words.length > 8) {
       // Words 8 on spill into this vCPU's extended register page of the domain.
-      if (words.length > 8 + PAGE / 8) throw new DomainError(`a message of ${words.length} words is too long`);
+      if (words.length > MAX_WORDS) throw new DomainError(`a message of ${words.length} words is too long`);
       const ext = d.kernelAddress(d.extPage(c))!;
       for (let i = 8; i < words.length; i++) this.writeWord(ext + 8 * (i - 8), words[i]);
     }
@@ -229,7 +236,7 @@ export class Lvd {
     const reply: bigint[] = [];
     for (let i = 0; i < 8; i++) reply.push(this.readWord(msg + 8 * i));
     // The header's word count (bits 47:32, docs/glue-abi.md): more than 8 continue in the extended page.
-    const count = Math.min(Number((reply[0] >> 32n) & 0xffffn), 8 + PAGE / 8);
+    const count = Math.min(headerCount(reply[0]), MAX_WORDS);
     if (count > 8) {
       const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
       for (let i = 8; i < count; i++) reply.push(this.readWord(ext + 8 * (i - 8)));
@@ -257,8 +264,8 @@ export class Lvd {
     const k = this.k;
     const c = cpu.id;
     const crossing = this.crossings[c].at(-1);
-    const words = MESSAGE_REGS.map((r) => BigInt.asUintN(64, (BigInt(cpu.hi[r]) << 32n) | BigInt(cpu.lo[r] >>> 0)));
-    const count = Math.min(Number((words[0] >> 32n) & 0xffffn), 8 + PAGE / 8);
+    const words = MESSAGE_REGS.map((r) => regU64(cpu, r));
+    const count = Math.min(headerCount(words[0]), MAX_WORDS);
     const domainRsp = cpu.reg64(RAX);
     this.savedDomainRsp[c].push(domainRsp);
     const self = this;
@@ -279,11 +286,7 @@ export class Lvd {
       const now = k.cpu;
       this.savedDomainRsp[now.id].pop();
       const w = reply as bigint[];
-      MESSAGE_REGS.forEach((r, i) => {
-        const v = w[i] ?? 0n;
-        now.lo[r] = Number(BigInt.asIntN(32, v));
-        now.hi[r] = Number(BigInt.asIntN(32, v >> 32n));
-      });
+      MESSAGE_REGS.forEach((r, i) => setRegU64(now, r, w[i] ?? 0n));
       now.nextRip = k.symbols.lvd_springboard_return;
     });
   }
@@ -291,8 +294,8 @@ export class Lvd {
   /** A message from domain `d`: syscalls here, RPCs to the domain's glue. */
   private *handle(d: Domain, w: bigint[]): KernelPath<bigint[]> {
     const k = this.k;
-    const kind = Number((w[0] >> 16n) & 0xffn);
-    const index = Number(w[0] & 0xffffn);
+    const kind = headerKind(w[0]);
+    const index = headerIndex(w[0]);
     const reply = (...v: bigint[]) => [header(KIND.REPLY, 0, 1 + v.length), ...v];
     if (kind === KIND.SYSCALL) {
       switch (index) {

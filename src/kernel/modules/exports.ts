@@ -5,6 +5,7 @@ import type { Kernel } from "../kernel.ts";
 import { call } from "../thread.ts";
 import { RDI, RSI, RDX, RCX } from "../../machine/cpu/cpu.ts";
 import { formatPrintk } from "./printk.ts";
+import { regU64 } from "../registers.ts";
 
 const VARARG_REGS = [RSI, RDX, RCX, 8, 9];
 
@@ -12,14 +13,14 @@ export function exportKernelFunctions(k: Kernel): void {
   k.export("printk", () => {
     const c = k.cpu;
     const fmt = k.mem.readString(c.reg64(RDI), 1024);
-    const regs = VARARG_REGS.map((r) => BigInt.asIntN(64, (BigInt(c.hi[r]) << 32n) | BigInt(c.lo[r] >>> 0)));
+    const regs = VARARG_REGS.map((r) => regU64(c, r));
     let n = 0;
     const rsp = c.rsp;
     const next = (): bigint => {
       const k8 = n++;
       if (k8 < regs.length) return regs[k8];
       const at = rsp + 8 * (1 + k8 - regs.length); // stack arguments, above the return address
-      return BigInt.asIntN(64, (BigInt(k.mem.read32(at + 4)) << 32n) | BigInt(k.mem.read32(at)));
+      return (BigInt(k.mem.read32(at + 4)) << 32n) | BigInt(k.mem.read32(at));
     };
     const text = formatPrintk(fmt, next, (va) => k.mem.readString(Number(BigInt.asIntN(64, va)), 1024));
     for (const line of text.replace(/\n$/, "").split("\n")) k.log(line);
@@ -37,7 +38,7 @@ export function exportKernelFunctions(k: Kernel): void {
   k.export("kernel_fpu_begin", () => k.fpuBegin());
   k.export("kernel_fpu_end", () => k.fpuEnd());
   k.export("current_thread_id", () => k.current().id);
-  k.export("schedule", () => k.scheduler.yieldCpu());
+  k.export("schedule", () => k.scheduler.schedule());
   k.export("sleep_cycles", (cycles) => k.scheduler.sleep(cycles));
 
   const results = new Map<number, number>();

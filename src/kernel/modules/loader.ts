@@ -8,6 +8,7 @@ import { KernelBug } from "../exec.ts";
 import type { Kernel } from "../kernel.ts";
 import { call, type KernelPath } from "../thread.ts";
 import { linkObjects, ElfError, type ElfFile, type LinkedImage } from "../../machine/elf.ts";
+import { flagsForPerms } from "../../machine/page-tables.ts";
 import { MODULES_BASE, MODULES_END, PAGE, phys2virt } from "../layout.ts";
 
 export class ModuleError extends KernelBug {}
@@ -52,7 +53,7 @@ export class ModuleLoader {
     }
     for (const r of image.regions) {
       for (let va = r.start; va < r.start + r.size; va += PAGE) {
-        k.kernelMm.map(va, frames[(va - image.base) / PAGE], PAGE, { write: r.perms === "rw", exec: r.perms === "rx", global: true });
+        k.kernelMm.map(va, frames[(va - image.base) / PAGE], PAGE, flagsForPerms(r.perms, { global: true }));
       }
     }
     const m: Module = { name, image, frames, init: image.symbols.get("init_module"), exit: image.symbols.get("cleanup_module") };
