@@ -16,6 +16,10 @@ const SEED = Number(process.env.LVD_FUZZ_SEED ?? 0x5eed1);
 const COUNT = Number(process.env.LVD_FUZZ_CASES ?? 20000);
 const VERBOSE = process.env.LVD_FUZZ_VERBOSE === "1";
 const unavailable = hostUnavailable();
+// Without a usable reference CPU the comparison is skipped, visibly: the x86 vendors
+// differ in forms this table covers (66-prefixed near branches, F3 REX.B 90, 0F 0D with
+// mod=3, some string forms), so another vendor's answers would be wrong expectations, not LVD bugs.
+if (unavailable !== null) console.warn(`host CPU equivalence skipped: ${unavailable}`);
 
 // Twice: instruction by instruction through the handlers (cpu.step()), and as blocks
 // compiled before their first run, so every form jit.ts generates inline code for is
@@ -24,10 +28,9 @@ const unavailable = hostUnavailable();
 // operands.
 for (const viaBlocks of [false, true]) {
   const mode = viaBlocks ? "generated block code" : "handlers";
-  describe(`host CPU equivalence, ${mode} (seed ${SEED}, ${COUNT} cases)`, () => {
+  describe.skipIf(unavailable !== null)(`host CPU equivalence, ${mode} (seed ${SEED}, ${COUNT} cases)`, () => {
     let run: RunResult;
     beforeAll(() => {
-      if (unavailable !== null) return; // reported by the test below
       run = runCases(SEED, COUNT, undefined, viaBlocks ? { viaBlocks, pairs: 0.5 } : {});
       const t = run.times;
       console.log(
@@ -39,7 +42,6 @@ for (const viaBlocks of [false, true]) {
 
     // One test per handler group (ops/<group>.ts): a bug in one group leaves the others green.
     it.each(GROUPS.map((g) => [g]))("%s.ts forms behave as on the host", (group) => {
-      if (unavailable !== null) expect.fail(`the host CPU cannot serve as the reference: ${unavailable}`);
       const ms = byGroup(run.mismatches).get(group) ?? [];
       const total = run.cases.filter((c) => groupOf(c.form.entry.exec) === group).length;
       if (ms.length) expect.fail(`\n${formatReport(ms, total)}\n`);
