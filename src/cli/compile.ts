@@ -58,7 +58,7 @@ export function moduleObjects(file: string, opt = "O2"): { name: string; bytes: 
   return bareProgramObjects(file, opt);
 }
 
-export const DOMAIN_LIBRARY = [join(PROJECT_ROOT, "drivers", "lib", "lvd", "domain.c"), join(PROJECT_ROOT, "drivers", "lib", "lvd", "entry.S")];
+export const DOMAIN_LIBRARY = [join(PROJECT_ROOT, "drivers", "lib", "lvd", "domain.c"), join(PROJECT_ROOT, "drivers", "lib", "lvd", "syscalls.c"), join(PROJECT_ROOT, "drivers", "lib", "lvd", "entry.S")];
 
 /**
  * The objects of an isolated driver: the driver (and any extra sources, e.g. its

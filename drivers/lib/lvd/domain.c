@@ -1,8 +1,8 @@
 /*
  * The domain library: what every isolated driver is linked with. Message dispatch (module
  * init/exit and the kernel's calls of the driver's callbacks through the generated
- * glue), the glue runtime of <lvd/glue.h> (extended register page, CSpace, memory), the
- * domain syscalls, printk through the kernel, and a heap.
+ * glue), the glue runtime of <lvd/glue.h> (extended register page, CSpace, memory) and a
+ * heap. The syscalls, printk among them, are syscalls.c.
  */
 #include <lvd/domain.h>
 
@@ -113,47 +113,13 @@ void lvd_glue_free(void *p) {
 	free(p);
 }
 
-/* ------------------------------------------------------------------ syscalls */
-
-static u64 syscall(u32 nr, u64 a, u64 b) {
-	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_SYSCALL, nr, 3), a, b}};
-	lvd_call_kernel(&m);
-	if (LVD_HEADER_KIND(m.w[0]) != LVD_KIND_REPLY)
-		return (u64)-1;
-	return m.w[1];
-}
-
-void lvd_exit(int code) {
-	syscall(LVD_SYS_EXIT, (u64)(s64)code, 0);
-	for (;;)
-		;
-}
-
-void *lvd_alloc_pages(u64 n) {
-	return (void *)syscall(LVD_SYS_ALLOC_PAGES, n, 0);
-}
-
+/* Which vCPU this is: the state page says (no crossing needed). */
 int lvd_cpu(void) {
 	return (int)lvd_state_page[STATE_CPU];
 }
 
 int smp_processor_id(void) {
 	return lvd_cpu();
-}
-
-/* printk: the format and up to six arguments go to the kernel, which formats them
-   (reading %s strings from the domain's memory) and logs the line as this domain's. */
-int printk(const char *fmt, ...) {
-	__builtin_va_list ap;
-	struct lvd_msg m = {{LVD_HEADER(LVD_KIND_SYSCALL, LVD_SYS_PRINTK, 8), (u64)fmt}};
-	__builtin_va_start(ap, fmt);
-	for (int i = 2; i < 8; i++)
-		m.w[i] = __builtin_va_arg(ap, u64);
-	__builtin_va_end(ap);
-	lvd_call_kernel(&m);
-	if (LVD_HEADER_KIND(m.w[0]) != LVD_KIND_REPLY)
-		return -1;
-	return (int)m.w[1];
 }
 
 /* ------------------------------------------------------------------ heap */

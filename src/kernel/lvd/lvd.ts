@@ -26,7 +26,7 @@ import { Domain, type SharedPage } from "./domain.ts";
 import { DomainChannel } from "./channel.ts";
 import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./layout.ts";
 import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES } from "../layout.ts";
-import { formatPrintk } from "../modules/printk.ts";
+import { syscall } from "./syscalls.ts";
 import { PT_REGS } from "../arch/frame.ts";
 import {
   KIND_RPC, KIND_RPC_PTR, KIND_INIT, KIND_EXIT, KIND_SYSCALL, KIND_REPLY, KIND_ERROR, MAX_WORDS, header as wireHeader, headerCount,
@@ -47,7 +47,6 @@ export class DomainError extends KernelBug {}
 export const KIND = {
   RPC: KIND_RPC, RPC_PTR: KIND_RPC_PTR, INIT: KIND_INIT, EXIT: KIND_EXIT, SYSCALL: KIND_SYSCALL, REPLY: KIND_REPLY, ERROR: KIND_ERROR,
 } as const;
-export const SYS = { EXIT: 0, PRINTK: 1, ALLOC_PAGES: 2, CPU: 3 } as const;
 /** A message header (wire.ts), by default for a message of the header alone. */
 export const header = (kind: number, index = 0, count = 1) => wireHeader(kind, index, count);
 
@@ -296,24 +295,8 @@ export class Lvd {
     const k = this.k;
     const kind = headerKind(w[0]);
     const index = headerIndex(w[0]);
-    const reply = (...v: bigint[]) => [header(KIND.REPLY, 0, 1 + v.length), ...v];
     if (kind === KIND.SYSCALL) {
-      switch (index) {
-        case SYS.PRINTK: {
-          let n = 2;
-          const text = formatPrintk(d.readString(Number(BigInt.asIntN(64, w[1])), 512), () => w[n++] ?? 0n,
-            (va) => d.readString(Number(BigInt.asIntN(64, va)), 512));
-          for (const line of text.replace(/\n$/, "").split("\n")) k.log(`[${d.name}] ${line}`);
-          return reply(BigInt(text.length));
-        }
-        case SYS.ALLOC_PAGES:
-          return reply(BigInt.asUintN(64, BigInt(d.allocPages(Number(w[1] > 4096n ? 0n : w[1])))));
-        case SYS.CPU:
-          return reply(BigInt(k.cpu.id));
-        case SYS.EXIT:
-          this.kill(d, `exited with code ${BigInt.asIntN(32, w[1])}`);
-          return [header(KIND.ERROR)];
-      }
+      return yield* syscall(k, this, d, index, w);
     } else if (kind === KIND.RPC) {
       const h = this.rpc.get(d);
       if (h) {
