@@ -44,6 +44,14 @@ export function cDecl(t: ValueType, name: string): string {
       return star(t.isConst, t.element.c);
     case "ref":
       return star(t.isConst, cTypeName(t.projection.cType));
+    case "ref-pointer":
+      return `${t.isConst ? "const " : ""}${cTypeName(t.projection.cType)} **${name}`;
+    case "object-array": {
+      const e = t.element;
+      const base = e.kind === "ref" ? `${e.isConst ? "const " : ""}${cTypeName(e.projection.cType)} *` : `${t.isConst ? "const " : ""}${cTypeName(e.projection.cType)} `;
+      if (t.inline && t.size.kind === "const") return `${base}${name}[${t.size.count}]`;
+      return `${base}*${name}`;
+    }
     case "embed":
       return `${cTypeName(t.projection.cType)}${n}`;
     case "fn":

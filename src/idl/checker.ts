@@ -22,6 +22,8 @@ import { constValue, exprNames, exprText } from "./expressions.ts";
 
 /** The most bytes an array or string can occupy in one message (the extended page). */
 export const MAX_INLINE_BYTES = 4096;
+/** The most elements an array of projections can have (the words of the extended page; the glue's runtimes check it too). */
+export const MAX_OBJECT_ELEMENTS = 512;
 
 /** C keywords the parser does not already reserve: the generated C could not use them as names. */
 const C_KEYWORDS = new Set([
@@ -218,19 +220,25 @@ class Checker {
     if (place === "argument" && attrs.out) {
       const byValue = type.kind === "int" || type.kind === "string" || type.kind === "fn" || type.kind === "any_of";
       if (byValue) this.diags.error(attrs.out.pos, `[out] on ${what}, which is passed by value: the callee cannot change the caller's copy (pass a pointer)`);
-      else if (type.kind === "ref") this.diags.error(attrs.out.pos, `[out] on projection pointer ${what}: the pointer crosses with the call; mark the projection's fields that come back [out]`);
+      else if (type.kind === "ref") this.diags.error(attrs.out.pos, `[out] on projection pointer ${what}: the pointer crosses with the call; mark the projection's fields that come back [out] (for an object the callee returns through the argument, write 'projection ${type.projection.name} [out] **${v.name.text}')`);
+      else if (type.kind === "object-array") this.diags.error(attrs.out.pos, `[out] on array of projections ${what}: the array crosses with the call; mark the projection's fields that come back [out]`);
       else if ((type.kind === "int-pointer" || type.kind === "array") && type.isConst) this.diags.error(attrs.out.pos, `[out] on ${what}, a pointer to const: the callee's values cannot be written back`);
       else if (type.kind === "array" && type.size.kind === "null") this.diags.error(attrs.out.pos, `[out] on ${what}: the caller's buffer needs a size it knows; array<T, null> is for [in] arrays`);
     }
 
     // Capabilities: alloc, bind, dealloc.
-    const holdsRef = type.kind === "ref" || (type.kind === "any_of" && type.members.some((m) => m.kind === "ref"));
+    const holdsRef = type.kind === "ref" || type.kind === "ref-pointer" || (type.kind === "object-array" && type.element.kind === "ref") ||
+      (type.kind === "any_of" && type.members.some((m) => m.kind === "ref"));
     const modes: Record<"caller" | "callee", RefMode> = { caller: "bind", callee: "bind" };
     const dealloc = { caller: false, callee: false };
     for (const kind of ["alloc", "bind", "dealloc"] as const) {
       for (const a of attrs[kind]) {
         if (!holdsRef) {
           this.diags.error(a.pos, `${kind}(${a.side}) on ${what}: alloc, bind and dealloc apply to projection pointers only`);
+          continue;
+        }
+        if (type.kind === "ref-pointer") {
+          this.refPointerAttribute(kind, a, type.projection.name, v.name.text, attrs.in !== undefined || attrs.out === undefined, attrs.out !== undefined);
           continue;
         }
         if (kind !== "dealloc") {
@@ -261,6 +269,24 @@ class Checker {
     };
   }
 
+  /**
+   * alloc/bind on `projection p **arg`: the callee receives `*arg` on the call (when the
+   * argument is [in]), the caller receives it on the reply (when [out]); each side's
+   * attribute applies to what that side receives.
+   */
+  private refPointerAttribute(kind: "alloc" | "bind" | "dealloc", a: Attribute, projection: string, name: string, call: boolean, reply: boolean): void {
+    if (kind === "dealloc") {
+      this.diags.error(a.pos, `dealloc(${a.side}) on argument '${name}', a pointer to a projection pointer: not supported; pass the object as 'projection ${projection} [dealloc(${a.side})] *' to an rpc that drops it`);
+      return;
+    }
+    if (a.side === "callee" && !call) {
+      this.diags.error(a.pos, `${kind}(callee) on [out] argument '${name}': the callee receives nothing through it; the object it stores in *${name} reaches the caller on the reply, so write ${kind}(caller) (alloc(caller): the caller makes its copy of the callee's new object)`);
+    }
+    if (a.side === "caller" && !reply) {
+      this.diags.error(a.pos, `${kind}(caller) on argument '${name}', which is not [out]: nothing comes back to the caller through it; did you mean ${kind}(callee)?`);
+    }
+  }
+
   /** Sorts attributes by kind, reporting repeats. */
   private attributes(list: readonly Attribute[]) {
     const out = { in: undefined as Attribute | undefined, out: undefined as Attribute | undefined, unused: undefined as Attribute | undefined, alloc: [] as Attribute[], bind: [] as Attribute[], dealloc: [] as Attribute[] };
@@ -280,7 +306,11 @@ class Checker {
     const stem = t.stem;
     const what = place === "return" ? "the return value" : place === "any_of member" ? "an any_of member" : `${place} '${name}'`;
     const tooDeep = () => {
-      this.diags.error(t.pos, `${what}: pointers to pointers are not supported`);
+      const instead = stem.kind === "int" ? ` (for an integer the callee hands back, use '${stem.name} [out] *'; for several, 'array<${stem.name}, N> [out] *')`
+        : stem.kind === "string" ? " (for a string the callee fills in, use 'array<char, N> [out] *')"
+        : stem.kind === "array" ? " (an array argument is already 'array<...> *')"
+        : "";
+      this.diags.error(t.pos, `${what}: pointers to pointers are supported only as 'projection NAME **' arguments${instead}`);
       return null;
     };
     switch (stem.kind) {
@@ -307,8 +337,9 @@ class Checker {
         return { kind: "string", isConst: t.isConst };
       case "array": {
         const e = stem.element;
+        if (e.stem.kind === "projection") return this.objectArray(t, e, stem.size, place, scope, what, name);
         if (e.stem.kind !== "int" || e.pointers !== 0) {
-          this.diags.error(e.pos, `array elements must be integers (u8..u64, s8..s64, char, bool, int...)`);
+          this.diags.error(e.pos, `array elements must be integers (u8..u64, s8..s64, char, bool, int...), projections ('projection NAME') or projection pointers ('projection NAME *')`);
           return null;
         }
         if (e.attributes.length > 0) this.diags.error(e.attributes[0].pos, "attributes go on the array, not on its element type");
@@ -343,7 +374,17 @@ class Checker {
           this.diags.error(stem.name.pos, `unknown projection '${stem.name.text}'`);
           return null;
         }
-        if (t.pointers > 1) return tooDeep();
+        if (t.pointers === 2 && place === "argument") {
+          if (projection.cType.kind === "union") {
+            this.diags.error(t.pos, `${what}: a pointer to a union pointer is not supported (its discriminator could change with the object the callee stores); wrap the union in a struct projection`);
+            return null;
+          }
+          return { kind: "ref-pointer", projection, isConst: t.isConst };
+        }
+        if (t.pointers > 1) {
+          this.diags.error(t.pos, `${what}: 'projection ${stem.name.text} **' is supported for arguments only (an object handed back through an out-parameter); a field holds 'projection ${stem.name.text} *' or 'array<projection ${stem.name.text} *, N> *'`);
+          return null;
+        }
         if (t.pointers === 1) return { kind: "ref", projection, isConst: t.isConst };
         if (place === "field" || place === "member") return { kind: "embed", projection };
         this.diags.error(t.pos, place === "argument"
@@ -391,6 +432,68 @@ class Checker {
     return null;
   }
 
+  /** `array<projection p, N>` and `array<projection p *, N>`, inline or through a pointer. */
+  private objectArray(t: TypeSyntax, e: TypeSyntax, sizeSyntax: Expr | { kind: "null"; pos: Pos }, place: Place, scope: Scope, what: string, name: string): ValueType | null {
+    if (e.stem.kind !== "projection") return null;
+    if (e.attributes.length > 0) this.diags.error(e.attributes[0].pos, "attributes go on the array, not on its element type");
+    const projection = this.lookupProjection(e.stem.name.text, scope);
+    if (!projection) {
+      this.diags.error(e.stem.name.pos, `unknown projection '${e.stem.name.text}'`);
+      return null;
+    }
+    if (e.pointers > 1) {
+      this.diags.error(e.pos, "array elements can be projections or projection pointers, not pointers to pointers");
+      return null;
+    }
+    if (projection.cType.kind === "union") {
+      this.diags.error(e.pos, `an array of union projection '${projection.name}': each element would need a discriminator of its own; make the element a struct projection that holds the union and its discriminator`);
+      return null;
+    }
+    const element = e.pointers === 1 ? { kind: "ref" as const, projection, isConst: e.isConst } : { kind: "embed" as const, projection };
+    let size: SizeSpec;
+    if (sizeSyntax.kind === "null") {
+      if (element.kind === "embed") {
+        this.diags.error(sizeSyntax.pos, `${what}: array<projection ${projection.name}, null> has no terminator (a struct is not zero or NULL); give a size, or make the elements pointers: array<projection ${projection.name} *, null>`);
+        return null;
+      }
+      size = { kind: "null" };
+    } else {
+      const zeroDivisor = findZeroDivisor(sizeSyntax);
+      if (zeroDivisor) {
+        this.diags.error(zeroDivisor.pos, `${what}: division by zero in the array size`);
+        return null;
+      }
+      const c = constValue(sizeSyntax);
+      if (c !== null && (c < 1n || c > BigInt(MAX_OBJECT_ELEMENTS))) {
+        this.diags.error(sizeSyntax.pos, `${what}: array size ${c}; an array of projections has 1 to ${MAX_OBJECT_ELEMENTS} elements`);
+        return null;
+      }
+      size = c !== null ? { kind: "const", count: Number(c) } : { kind: "expr", expr: sizeSyntax };
+    }
+    if (t.pointers > 1) {
+      this.diags.error(t.pos, `${what}: pointers to pointers are supported only as 'projection NAME **' arguments (an array argument is already 'array<...> *')`);
+      return null;
+    }
+    if (place === "return" || place === "any_of member") {
+      this.diags.error(t.pos, `${what} cannot be an array of projections${place === "return" ? " (return a projection pointer that holds it)" : ""}`);
+      return null;
+    }
+    const inline = t.pointers === 0;
+    if (inline && place === "argument") {
+      this.diags.error(t.pos, `${what}: arrays are passed by pointer; write 'array<...> *${name}'`);
+      return null;
+    }
+    if (inline && size.kind !== "const") {
+      this.diags.error(t.pos, `${what}: an array stored inline needs a constant size; store a pointer ('array<...> *') for a size that varies`);
+      return null;
+    }
+    if (place === "member" && !inline) {
+      this.diags.error(t.pos, `${what}: a union member can hold an array of projections inline only (a constant size, no '*')`);
+      return null;
+    }
+    return { kind: "object-array", element, size, inline, isConst: t.isConst };
+  }
+
   private sizeSpec(size: Expr | { kind: "null"; pos: Pos }, elementBytes: number, what: string): SizeSpec | null {
     if (size.kind === "null") return { kind: "null" };
     const zeroDivisor = findZeroDivisor(size);
@@ -425,7 +528,7 @@ class Checker {
     values.forEach((v, k) => {
       const uses: { expr: Expr; role: string; at?: Pos }[] = [];
       const t = v.type;
-      if (t.kind === "array" && t.size.kind === "expr") uses.push({ expr: t.size.expr, role: `the size of '${v.name}'` });
+      if ((t.kind === "array" || t.kind === "object-array") && t.size.kind === "expr") uses.push({ expr: t.size.expr, role: `the size of '${v.name}'` });
       if (t.kind === "any_of") {
         uses.push({ expr: t.discriminator, role: `the discriminator of '${v.name}'` });
         for (const m of t.members) if (m.kind === "array" && m.size.kind === "expr") uses.push({ expr: m.size.expr, role: `the size of '${v.name}'` });
@@ -496,7 +599,10 @@ class Checker {
         return;
       }
       state.set(t, "visiting");
-      for (const f of t.fields) if (f.type.kind === "embed") visit(f.type.projection.cType, [...path, t]);
+      for (const f of t.fields) {
+        if (f.type.kind === "embed") visit(f.type.projection.cType, [...path, t]);
+        if (f.type.kind === "object-array" && f.type.inline && f.type.element.kind === "embed") visit(f.type.element.projection.cType, [...path, t]);
+      }
       state.set(t, "done");
     };
     for (const t of types) visit(t, []);
@@ -522,7 +628,12 @@ function sameCType(a: ValueType, b: ValueType): boolean {
         (!a.inline || (a.size.kind === "const" && b.size.kind === "const" && a.size.count === b.size.count));
     case "ref":
     case "embed":
+    case "ref-pointer":
       return b.kind === a.kind && a.projection.cType === b.projection.cType;
+    case "object-array":
+      return b.kind === "object-array" && a.inline === b.inline && a.element.kind === b.element.kind &&
+        a.element.projection.cType === b.element.projection.cType &&
+        (!a.inline || (a.size.kind === "const" && b.size.kind === "const" && a.size.count === b.size.count));
     case "fn":
       return b.kind === "fn" && a.rpcPtr === b.rpcPtr;
     case "any_of":
@@ -544,6 +655,12 @@ export function describeType(t: ValueType): string {
     }
     case "ref":
       return `${t.projection.cType.kind} ${t.projection.cType.tag} *`;
+    case "ref-pointer":
+      return `${t.projection.cType.kind} ${t.projection.cType.tag} **`;
+    case "object-array": {
+      const size = t.size.kind === "const" ? String(t.size.count) : t.size.kind === "null" ? "null" : exprText(t.size.expr);
+      return `array<projection ${t.element.projection.name}${t.element.kind === "ref" ? " *" : ""}, ${size}>${t.inline ? "" : " *"}`;
+    }
     case "embed":
       return `${t.projection.cType.kind} ${t.projection.cType.tag}`;
     case "fn":

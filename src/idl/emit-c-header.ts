@@ -81,7 +81,10 @@ function definitionOrder(types: CType[]): CType[] {
   const visit = (t: CType) => {
     if (done.has(t)) return;
     done.add(t);
-    for (const f of t.fields) if (f.type.kind === "embed") visit(f.type.projection.cType);
+    for (const f of t.fields) {
+      if (f.type.kind === "embed") visit(f.type.projection.cType);
+      if (f.type.kind === "object-array" && f.type.inline && f.type.element.kind === "embed") visit(f.type.element.projection.cType);
+    }
     out.push(t);
   };
   types.forEach(visit);

@@ -46,6 +46,11 @@ export class Layouts {
         const l = this.of(type.projection.cType);
         return { size: l.size, align: l.align };
       }
+      case "object-array": {
+        if (!type.inline || type.size.kind !== "const") return { size: 8, align: 8 };
+        const e = this.sizeOf(type.element);
+        return { size: type.size.count * e.size, align: e.align };
+      }
       default:
         return { size: 8, align: 8 };
     }

@@ -9,7 +9,7 @@
 // Each side's glue needs a marshaler ("put") or unmarshaler ("get") for each projection
 // and selection it meets; both generators emit exactly those.
 
-import type { CheckedModule, Projection, Rpc, Value, ValueType } from "./types.ts";
+import type { CheckedModule, EmbedType, Projection, RefType, Rpc, Value, ValueType } from "./types.ts";
 
 export type Selection = "in" | "out";
 export type Op = "put" | "get";
@@ -35,7 +35,34 @@ export function selectedFields(p: Projection, sel: Selection): Value[] {
  * of a union travel whole too: pass sel "in" for them.
  */
 export function subSelection(f: Value, sel: Selection): Selection {
-  return sel === "out" && !f.dirs.call ? "in" : sel;
+  if (sel !== "out") return sel;
+  // An array of projections behind a pointer comes back as a new array: whole.
+  const newArray = f.type.kind === "object-array" && !f.type.inline;
+  return !f.dirs.call || newArray ? "in" : sel;
+}
+
+/**
+ * The fewest words a projection's selection takes on the wire: a receiver refuses an
+ * array of projections whose count could not fit in what is left of the message.
+ */
+export function minWords(p: Projection, sel: Selection, seen = new Set<Projection>()): number {
+  if (p.cType.kind === "union") return 1; // the member index
+  if (seen.has(p)) return 0;
+  seen.add(p);
+  let words = 0;
+  for (const f of selectedFields(p, sel)) {
+    const t = f.type;
+    if (t.kind === "embed") words += minWords(t.projection, subSelection(f, sel), seen);
+    else if (t.kind === "object-array" && t.inline && t.size.kind === "const") words += 1 + t.size.count * elementMinWords(t.element, subSelection(f, sel), seen);
+    else words += 1;
+  }
+  seen.delete(p);
+  return words;
+}
+
+/** The fewest words one element of an array of projections takes. */
+export function elementMinWords(e: RefType | EmbedType, sel: Selection, seen = new Set<Projection>()): number {
+  return e.kind === "ref" ? 1 : minWords(e.projection, sel, seen);
 }
 
 /** The selection a union's members are marshaled with, whichever way the union crosses. */
@@ -50,7 +77,8 @@ export function hasReplyData(p: Projection): boolean {
 
 /** Projections a value of this type points to or embeds. */
 function projectionsOf(t: ValueType): Projection[] {
-  if (t.kind === "ref" || t.kind === "embed") return [t.projection];
+  if (t.kind === "ref" || t.kind === "embed" || t.kind === "ref-pointer") return [t.projection];
+  if (t.kind === "object-array") return [t.element.projection];
   if (t.kind === "any_of") return t.members.flatMap(projectionsOf);
   return [];
 }
@@ -74,9 +102,15 @@ export function marshalersFor(m: CheckedModule, side: "domain" | "kernel"): Mars
     const replyOp: Op = caller ? "get" : "put";
     for (const a of rpc.args) {
       if (a.unused) continue;
+      if (a.type.kind === "ref-pointer") {
+        // *arg crosses as a projection pointer: with the call if [in], whole on the reply if [out].
+        if (a.dirs.call) need(callOp, a.type.projection, "in");
+        if (a.dirs.reply) need(replyOp, a.type.projection, "in");
+        continue;
+      }
       for (const p of projectionsOf(a.type)) {
         need(callOp, p, "in");
-        if (a.type.kind === "ref") need(replyOp, p, "out");
+        if (a.type.kind === "ref" || a.type.kind === "object-array") need(replyOp, p, "out");
       }
     }
     if (rpc.returns) for (const p of projectionsOf(rpc.returns.type)) need(replyOp, p, "in");
@@ -98,4 +132,29 @@ export function freshName(base: string, taken: Set<string>): string {
   while (taken.has(n)) n += "_";
   taken.add(n);
   return n;
+}
+
+/**
+ * Whether receiving this selection stores memory the glue allocates in the object
+ * (strings, arrays behind pointers, arrays of projections), directly or in what it embeds:
+ * that memory belongs to the object when the object is the glue's copy.
+ */
+export function ownsData(p: Projection, sel: Selection): boolean {
+  if (p.cType.kind === "union") return false; // members are not owned (docs/glue-abi.md)
+  return selectedFields(p, sel).some((f) => ownedField(f.type, subSelection(f, sel)));
+}
+
+function ownedField(t: ValueType, sel: Selection): boolean {
+  switch (t.kind) {
+    case "string":
+      return true;
+    case "array":
+      return !t.inline;
+    case "object-array":
+      return !t.inline || (t.element.kind === "embed" && ownsData(t.element.projection, sel));
+    case "embed":
+      return ownsData(t.projection, sel);
+    default:
+      return false;
+  }
 }

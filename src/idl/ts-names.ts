@@ -87,6 +87,12 @@ export function valueTs(t: ValueType, classes: Map<CType, string>): string {
       return t.inline ? arrayTs(t.element) : `${arrayTs(t.element)} | null`;
     case "ref":
       return `${classes.get(t.projection.cType)} | null`;
+    case "ref-pointer":
+      return `Box<${classes.get(t.projection.cType)} | null> | null`;
+    case "object-array": {
+      const e = t.element.kind === "ref" ? `(${classes.get(t.element.projection.cType)} | null)[]` : `${classes.get(t.element.projection.cType)}[]`;
+      return t.inline ? e : `${e} | null`;
+    }
     case "embed":
       return classes.get(t.projection.cType)!;
     case "fn":

@@ -150,13 +150,24 @@ export type ValueType =
   /** `array<T, N>` inline in a struct (constant N), or `array<T, N> *`. */
   | { readonly kind: "array"; readonly element: IntType; readonly size: SizeSpec; readonly inline: boolean; readonly isConst: boolean }
   /** `projection p *`: a capability, then the fields. */
-  | { readonly kind: "ref"; readonly projection: Projection; readonly isConst: boolean }
+  | RefType
   /** `projection p` inside a struct: the fields, no capability. */
-  | { readonly kind: "embed"; readonly projection: Projection }
+  | EmbedType
+  /**
+   * `array<projection p, N>` (elements by value) or `array<projection p *, N>` (elements
+   * are references): inline in a struct (constant N), or `array<...> *`. Each element
+   * crosses as an embedded projection or a projection pointer would.
+   */
+  | { readonly kind: "object-array"; readonly element: RefType | EmbedType; readonly size: SizeSpec; readonly inline: boolean; readonly isConst: boolean }
+  /** `projection p **` (arguments): a presence word, then `*p` as a projection pointer on the call and/or the reply. */
+  | { readonly kind: "ref-pointer"; readonly projection: Projection; readonly isConst: boolean }
   /** `rpc_ptr f`: a domain function's address. */
   | { readonly kind: "fn"; readonly rpcPtr: Rpc }
   /** `any_of<e, T...>`: a `void *` that points at one of the members, chosen by e. */
   | { readonly kind: "any_of"; readonly discriminator: Expr; readonly members: readonly ValueType[] };
+
+export type RefType = { readonly kind: "ref"; readonly projection: Projection; readonly isConst: boolean };
+export type EmbedType = { readonly kind: "embed"; readonly projection: Projection };
 
 /** An argument or a field, checked. */
 export interface Value {

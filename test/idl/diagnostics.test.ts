@@ -219,7 +219,7 @@ describe("checker errors", () => {
       "}",
     ))).toEqual([
       "t.idl:2:14: error: argument 'p': 'void *' does not say what to copy; use array<u8, N> *, a projection pointer, or any_of<...>",
-      "t.idl:2:23: error: argument 'q': pointers to pointers are not supported",
+      "t.idl:2:23: error: argument 'q': pointers to pointers are supported only as 'projection NAME **' arguments (for an integer the callee hands back, use 'u32 [out] *'; for several, 'array<u32, N> [out] *')",
       "t.idl:3:7: error: an rpc cannot return an array (return a projection pointer that holds it)",
       "t.idl:4:14: error: argument 'a': arrays are passed by pointer; write 'array<...> *a'",
       "t.idl:5:29: error: field 'inl': an array stored inline needs a constant size; store a pointer ('array<...> *') for a size that varies",

@@ -345,6 +345,98 @@ static inline void lvd_get_array_into(struct lvd_cursor *c, void *p, u64 expecte
 	lvd_get_bytes(c, p, n * element_size);
 }
 
+/* ------------------------------------------------------------------ memory the glue owns */
+
+/*
+ * Ownership (docs/glue-abi.md, "Memory on the domain side"): strings and arrays the glue
+ * received for one call are freed when the call is over; those it stores in a copy of a
+ * kernel object (made by alloc) belong to that copy: storing a new one frees the old one,
+ * dropping the copy frees them all. Stored in the driver's own objects, they are the
+ * driver's.
+ */
+
+/* Stores p in the pointer field at slot; `own`: the field's old target is the glue's, freed. */
+static inline void lvd_replace(void *slot, void *p, int own)
+{
+	void **s = (void **)slot;
+
+	if (own)
+		lvd_glue_free(*s);
+	*s = p;
+}
+
+/* The most elements of an array of projections (the words of the extended page). */
+#define LVD_MAX_OBJECTS 512u
+
+/*
+ * The count of an array of projections: LVD_NULL_COUNT for NULL (an error unless
+ * `nullable`), `expected` when `check`, and no more elements than the rest of the message
+ * can hold when each takes at least `min_words` words. 0 after an error.
+ */
+static inline u64 lvd_get_object_count(struct lvd_cursor *c, u64 expected, int check, int nullable, u32 min_words)
+{
+	u64 n = lvd_get(c);
+
+	if (c->error)
+		return 0;
+	if (n == LVD_NULL_COUNT) {
+		if (!nullable)
+			c->error = LVD_ERR_LENGTH;
+		return nullable ? n : 0;
+	}
+	if ((check && n != expected) || n > LVD_MAX_OBJECTS || (min_words && n > lvd_left(c) / min_words)) {
+		c->error = LVD_ERR_LENGTH;
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * A zeroed array of n elements of `size` bytes (and a zero one after them when
+ * `terminate`) that the glue owns. It remembers n in the 16 bytes before it, so whoever
+ * frees it (lvd_free_objects) can release the elements first.
+ */
+static inline void *lvd_alloc_objects(struct lvd_cursor *c, u64 n, size_t size, int terminate)
+{
+	u64 bytes = 16 + (n + (terminate ? 1 : 0)) * size;
+	u8 *p;
+
+	if (c->error)
+		return NULL;
+	p = (u8 *)lvd_glue_alloc(bytes);
+	if (!p) {
+		c->error = LVD_ERR_MEMORY;
+		return NULL;
+	}
+	lvd_zero(p, bytes);
+	*(u64 *)p = n;
+	return p + 16;
+}
+
+/* The element count of an array lvd_alloc_objects made (0 for NULL). */
+static inline u64 lvd_objects_count(const void *p)
+{
+	return p ? *(const u64 *)((const u8 *)p - 16) : 0;
+}
+
+static inline void lvd_free_objects(const void *p)
+{
+	if (p)
+		lvd_glue_free((void *)((const u8 *)p - 16));
+}
+
+/* The pointers before the first NULL one (array<projection p *, null>). */
+static inline u64 lvd_count_pointers(const void *const *p)
+{
+	u64 n = 0;
+
+	if (!p)
+		return 0;
+	while (p[n])
+		n++;
+	return n;
+}
+
 /* ------------------------------------------------------------------ object names */
 
 /* The name to send for obj. `alloc`: the receiver will make a copy, so an object without a
@@ -394,18 +486,37 @@ static inline void *lvd_object_of(struct lvd_cursor *c, u64 name, u32 type, size
 	return obj;
 }
 
-/* dealloc: forget obj's name; free it if the glue made it (a copy of a kernel object). */
-static inline void lvd_drop(const void *obj, u32 type)
+/* Whether a received name stands for a copy the glue made of a kernel object (its memory is the glue's). */
+static inline int lvd_is_copy(u64 name)
+{
+	return name != 0 && name != LVD_NAME_INVALID && !(name & LVD_DOMAIN_NAME_BIT);
+}
+
+/* Whether obj is a copy the glue made of a kernel object. */
+static inline int lvd_owns(const void *obj, u32 type)
+{
+	return obj && lvd_is_copy(lvd_cspace_find(obj, type));
+}
+
+/* dealloc: forget obj's name; 1 if it is a copy the glue made, which the caller then frees
+   (with what it owns: the generated drop_<type> functions do both). */
+static inline int lvd_forget(const void *obj, u32 type)
 {
 	u64 name;
 
 	if (!obj)
-		return;
+		return 0;
 	name = lvd_cspace_find(obj, type);
 	if (!name)
-		return;
+		return 0;
 	lvd_cspace_remove(name);
-	if (!(name & LVD_DOMAIN_NAME_BIT))
+	return !(name & LVD_DOMAIN_NAME_BIT);
+}
+
+/* dealloc of an object that owns no strings or arrays: forget its name, free a glue copy. */
+static inline void lvd_drop(const void *obj, u32 type)
+{
+	if (lvd_forget(obj, type))
 		lvd_glue_free((void *)obj);
 }
 

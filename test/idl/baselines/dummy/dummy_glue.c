@@ -10,7 +10,7 @@
 
 /* Marshaling of projections: one function per projection and direction. */
 static void marshal_device_in(struct lvd_cursor *c, struct dummy_device *obj, int to_callee);
-static void unmarshal_dummy_probe__probed_in(struct lvd_cursor *c, struct dummy_device *obj, int to_callee);
+static void unmarshal_dummy_probe__probed_in(struct lvd_cursor *c, struct dummy_device *obj, int to_callee, int own);
 static void marshal_dummy_probe__probed_out(struct lvd_cursor *c, struct dummy_device *obj, int to_callee);
 static void marshal_dummy_remove__removed_out(struct lvd_cursor *c, struct dummy_device *obj, int to_callee);
 
@@ -24,7 +24,7 @@ static void marshal_device_in(struct lvd_cursor *c, struct dummy_device *obj, in
 }
 
 /* projection <struct dummy_device> probed (in dummy_probe): reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_dummy_probe__probed_in(struct lvd_cursor *c, struct dummy_device *obj, int to_callee)
+static void unmarshal_dummy_probe__probed_in(struct lvd_cursor *c, struct dummy_device *obj, int to_callee, int own)
 {
 	obj->id = (u32)lvd_get(c);
 }
@@ -91,9 +91,13 @@ static int serve_dummy_probe(struct lvd_cursor *c)
 
 	if (!fn || !lvd_fn_known(fn, LVD_RPC_PTR_dummy_probe))
 		return lvd_refuse(c, LVD_ERR_FUNCTION);
-	dev = lvd_object_of(c, lvd_get(c), LVD_TYPE_dummy_device, sizeof(struct dummy_device), 0);
-	if (dev)
-		unmarshal_dummy_probe__probed_in(c, dev, 1);
+	{
+		struct dummy_device *p = lvd_object_of(c, lvd_get(c), LVD_TYPE_dummy_device, sizeof(struct dummy_device), 0);
+
+		if (p)
+			unmarshal_dummy_probe__probed_in(c, p, 1, 0);
+		dev = p;
+	}
 	if (c->error)
 		return lvd_refuse(c, c->error);
 	ret = ((lvd_dummy_probe_fn)(unsigned long)fn)(dev);

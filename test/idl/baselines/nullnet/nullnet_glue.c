@@ -12,13 +12,14 @@
 
 /* Marshaling of projections: one function per projection and direction. */
 static void marshal_netdev_ops_in(struct lvd_cursor *c, struct net_device_ops *obj, int to_callee);
-static void unmarshal_alloc_netdev__new_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee);
-static void unmarshal_setup__setup_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee);
+static void unmarshal_alloc_netdev__new_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee, int own);
+static void unmarshal_setup__setup_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee, int own);
 static void marshal_setup__setup_dev_out(struct lvd_cursor *c, struct net_device *obj, int to_callee);
 static void marshal_register_netdev__dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee);
-static void unmarshal_ndo_open__dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee);
-static void unmarshal_ndo_start_xmit__skb_in(struct lvd_cursor *c, struct sk_buff *obj, int to_callee);
+static void unmarshal_ndo_open__dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee, int own);
+static void unmarshal_ndo_start_xmit__skb_in(struct lvd_cursor *c, struct sk_buff *obj, int to_callee, int own);
 static void marshal_ndo_get_stats64__stats_out(struct lvd_cursor *c, struct rtnl_link_stats64 *obj, int to_callee);
+static void release_sk_buff(struct sk_buff *obj);
 
 /* projection <struct net_device_ops> netdev_ops: writes the [in] fields (an argument's on the call; a new object's on the reply). */
 static void marshal_netdev_ops_in(struct lvd_cursor *c, struct net_device_ops *obj, int to_callee)
@@ -30,7 +31,7 @@ static void marshal_netdev_ops_in(struct lvd_cursor *c, struct net_device_ops *o
 }
 
 /* projection <struct net_device> new_dev (in alloc_netdev): reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_alloc_netdev__new_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee)
+static void unmarshal_alloc_netdev__new_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee, int own)
 {
 	lvd_get_array_into(c, obj->name, 16, 1);
 	obj->mtu = (u32)lvd_get(c);
@@ -38,7 +39,7 @@ static void unmarshal_alloc_netdev__new_dev_in(struct lvd_cursor *c, struct net_
 }
 
 /* projection <struct net_device> setup_dev (in setup): reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_setup__setup_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee)
+static void unmarshal_setup__setup_dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee, int own)
 {
 	lvd_get_array_into(c, obj->name, 16, 1);
 }
@@ -61,19 +62,20 @@ static void marshal_register_netdev__dev_in(struct lvd_cursor *c, struct net_dev
 }
 
 /* projection <struct net_device> dev (in ndo_open): reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_ndo_open__dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee)
+static void unmarshal_ndo_open__dev_in(struct lvd_cursor *c, struct net_device *obj, int to_callee, int own)
 {
 	obj->flags = (u32)lvd_get(c);
 }
 
 /* projection <struct sk_buff> skb (in ndo_start_xmit): reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_ndo_start_xmit__skb_in(struct lvd_cursor *c, struct sk_buff *obj, int to_callee)
+static void unmarshal_ndo_start_xmit__skb_in(struct lvd_cursor *c, struct sk_buff *obj, int to_callee, int own)
 {
 	obj->len = (u32)lvd_get(c);
 	obj->protocol = (u16)lvd_get(c);
 	{
 		u64 n;
-		obj->data = lvd_get_array(c, 1, (u64)obj->len, 1, 1, 0, &n);
+
+		lvd_replace(&obj->data, lvd_get_array(c, 1, (u64)obj->len, 1, 1, 0, &n), own);
 	}
 }
 
@@ -84,6 +86,21 @@ static void marshal_ndo_get_stats64__stats_out(struct lvd_cursor *c, struct rtnl
 	lvd_put(c, (u64)obj->tx_packets);
 	lvd_put(c, (u64)obj->rx_bytes);
 	lvd_put(c, (u64)obj->tx_bytes);
+}
+
+/* struct sk_buff: frees what the glue stored in a copy of it (before the copy itself is freed). */
+static void release_sk_buff(struct sk_buff *obj)
+{
+	lvd_replace(&obj->data, NULL, 1);
+}
+
+/* dealloc of struct sk_buff: forget its name; free a glue copy with what it owns. */
+static void drop_sk_buff(const struct sk_buff *obj)
+{
+	if (lvd_forget(obj, LVD_TYPE_sk_buff)) {
+		release_sk_buff((struct sk_buff *)obj);
+		lvd_glue_free((void *)obj);
+	}
 }
 
 /* rpc alloc_netdev: the kernel implements it; this stub carries the call. */
@@ -99,9 +116,13 @@ struct net_device *alloc_netdev(s32 sizeof_priv, const char *name, lvd_setup_fn 
 	lvd_put(c, lvd_fn_word((void *)setup, LVD_RPC_PTR_setup));
 	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_alloc_netdev))
 		return ret;
-	ret = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 1);
-	if (ret)
-		unmarshal_alloc_netdev__new_dev_in(c, ret, 0);
+	{
+		struct net_device *p = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 1);
+
+		if (p)
+			unmarshal_alloc_netdev__new_dev_in(c, p, 0, 0);
+		ret = p;
+	}
 	return ret;
 }
 
@@ -169,7 +190,7 @@ void consume_skb(struct sk_buff *skb)
 	lvd_put(c, lvd_name_of(skb, LVD_TYPE_sk_buff, 0));
 	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_consume_skb))
 		return;
-	lvd_drop(skb, LVD_TYPE_sk_buff);
+	drop_sk_buff(skb);
 }
 
 /* rpc_ptr setup: the kernel calls a driver function through it; its address comes first. */
@@ -180,9 +201,13 @@ static int serve_setup(struct lvd_cursor *c)
 
 	if (!fn || !lvd_fn_known(fn, LVD_RPC_PTR_setup))
 		return lvd_refuse(c, LVD_ERR_FUNCTION);
-	dev = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 1);
-	if (dev)
-		unmarshal_setup__setup_dev_in(c, dev, 1);
+	{
+		struct net_device *p = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 1);
+
+		if (p)
+			unmarshal_setup__setup_dev_in(c, p, 1, 0);
+		dev = p;
+	}
 	if (c->error)
 		return lvd_refuse(c, c->error);
 	((lvd_setup_fn)(unsigned long)fn)(dev);
@@ -201,9 +226,13 @@ static int serve_ndo_open(struct lvd_cursor *c)
 
 	if (!fn || !lvd_fn_known(fn, LVD_RPC_PTR_ndo_open))
 		return lvd_refuse(c, LVD_ERR_FUNCTION);
-	dev = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 0);
-	if (dev)
-		unmarshal_ndo_open__dev_in(c, dev, 1);
+	{
+		struct net_device *p = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 0);
+
+		if (p)
+			unmarshal_ndo_open__dev_in(c, p, 1, 0);
+		dev = p;
+	}
 	if (c->error)
 		return lvd_refuse(c, c->error);
 	ret = ((lvd_ndo_open_fn)(unsigned long)fn)(dev);
@@ -240,9 +269,14 @@ static int serve_ndo_start_xmit(struct lvd_cursor *c)
 
 	if (!fn || !lvd_fn_known(fn, LVD_RPC_PTR_ndo_start_xmit))
 		return lvd_refuse(c, LVD_ERR_FUNCTION);
-	skb = lvd_object_of(c, lvd_get(c), LVD_TYPE_sk_buff, sizeof(struct sk_buff), 1);
-	if (skb)
-		unmarshal_ndo_start_xmit__skb_in(c, skb, 1);
+	{
+		u64 lvd_name = lvd_get(c);
+		struct sk_buff *p = lvd_object_of(c, lvd_name, LVD_TYPE_sk_buff, sizeof(struct sk_buff), 1);
+
+		if (p)
+			unmarshal_ndo_start_xmit__skb_in(c, p, 1, lvd_is_copy(lvd_name));
+		skb = p;
+	}
 	dev = lvd_object_of(c, lvd_get(c), LVD_TYPE_net_device, sizeof(struct net_device), 0);
 	if (c->error)
 		return lvd_refuse(c, c->error);

@@ -13,17 +13,17 @@
 
 /* Marshaling of projections: one function per projection and direction. */
 static void marshal_point_in(struct lvd_cursor *c, struct point *obj, int to_callee);
-static void unmarshal_point_in(struct lvd_cursor *c, struct point *obj, int to_callee);
+static void unmarshal_point_in(struct lvd_cursor *c, struct point *obj, int to_callee, int own);
 static void marshal_measure__shape_in(struct lvd_cursor *c, struct shape *obj, int to_callee);
-static void unmarshal_measure__shape_out(struct lvd_cursor *c, struct shape *obj, int to_callee);
+static void unmarshal_measure__shape_out(struct lvd_cursor *c, struct shape *obj, int to_callee, int own);
 static void marshal_area_of__shape_bound_in(struct lvd_cursor *c, struct shape *obj, int to_callee);
 static void marshal_node_in(struct lvd_cursor *c, struct node *obj, int to_callee);
 static void marshal_union_call__tagged_in(struct lvd_cursor *c, struct tagged *obj, int to_callee);
-static void unmarshal_union_call__tagged_out(struct lvd_cursor *c, struct tagged *obj, int to_callee);
+static void unmarshal_union_call__tagged_out(struct lvd_cursor *c, struct tagged *obj, int to_callee, int own);
 static void marshal_union_call__value_in(struct lvd_cursor *c, union value *obj, u64 which, int to_callee);
-static void unmarshal_union_call__value_out(struct lvd_cursor *c, union value *obj, u64 which, int to_callee);
+static void unmarshal_union_call__value_out(struct lvd_cursor *c, union value *obj, u64 which, int to_callee, int own);
 static void marshal_ops_in(struct lvd_cursor *c, struct ops *obj, int to_callee);
-static void unmarshal_cb_visit__point_seen_in(struct lvd_cursor *c, struct point *obj, int to_callee);
+static void unmarshal_cb_visit__point_seen_in(struct lvd_cursor *c, struct point *obj, int to_callee, int own);
 static void marshal_cb_visit__point_seen_out(struct lvd_cursor *c, struct point *obj, int to_callee);
 
 /* projection <struct point> point: writes the [in] fields (an argument's on the call; a new object's on the reply). */
@@ -34,7 +34,7 @@ static void marshal_point_in(struct lvd_cursor *c, struct point *obj, int to_cal
 }
 
 /* projection <struct point> point: reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_point_in(struct lvd_cursor *c, struct point *obj, int to_callee)
+static void unmarshal_point_in(struct lvd_cursor *c, struct point *obj, int to_callee, int own)
 {
 	obj->x = (s32)lvd_get(c);
 	obj->y = (s32)lvd_get(c);
@@ -51,7 +51,7 @@ static void marshal_measure__shape_in(struct lvd_cursor *c, struct shape *obj, i
 }
 
 /* projection <struct shape> shape (in measure): reads the [out] fields, on the reply. */
-static void unmarshal_measure__shape_out(struct lvd_cursor *c, struct shape *obj, int to_callee)
+static void unmarshal_measure__shape_out(struct lvd_cursor *c, struct shape *obj, int to_callee, int own)
 {
 	obj->area = (s64)lvd_get(c);
 	obj->version = (u32)lvd_get(c);
@@ -81,9 +81,9 @@ static void marshal_union_call__tagged_in(struct lvd_cursor *c, struct tagged *o
 }
 
 /* projection <struct tagged> tagged (in union_call): reads the [out] fields, on the reply. */
-static void unmarshal_union_call__tagged_out(struct lvd_cursor *c, struct tagged *obj, int to_callee)
+static void unmarshal_union_call__tagged_out(struct lvd_cursor *c, struct tagged *obj, int to_callee, int own)
 {
-	unmarshal_union_call__value_out(c, &obj->v, (u64)obj->kind, to_callee);
+	unmarshal_union_call__value_out(c, &obj->v, (u64)obj->kind, to_callee, own);
 }
 
 /* projection <union value> value (in union_call): writes the member 'which' selects. */
@@ -106,7 +106,7 @@ static void marshal_union_call__value_in(struct lvd_cursor *c, union value *obj,
 }
 
 /* projection <union value> value (in union_call): reads the member 'which' selects. */
-static void unmarshal_union_call__value_out(struct lvd_cursor *c, union value *obj, u64 which, int to_callee)
+static void unmarshal_union_call__value_out(struct lvd_cursor *c, union value *obj, u64 which, int to_callee, int own)
 {
 	if (lvd_get(c) != which) {
 		if (!c->error)
@@ -121,7 +121,7 @@ static void unmarshal_union_call__value_out(struct lvd_cursor *c, union value *o
 			lvd_get_array_into(c, obj->bytes, 8, 1);
 			break;
 		case 2: /* struct point pt */
-			unmarshal_point_in(c, &obj->pt, to_callee);
+			unmarshal_point_in(c, &obj->pt, to_callee, 0);
 			break;
 		default:
 			c->error = LVD_ERR_VALUE;
@@ -136,7 +136,7 @@ static void marshal_ops_in(struct lvd_cursor *c, struct ops *obj, int to_callee)
 }
 
 /* projection <struct point> point_seen (in cb_visit): reads the [in] fields (an argument's on the call; a new object's on the reply). */
-static void unmarshal_cb_visit__point_seen_in(struct lvd_cursor *c, struct point *obj, int to_callee)
+static void unmarshal_cb_visit__point_seen_in(struct lvd_cursor *c, struct point *obj, int to_callee, int own)
 {
 	obj->x = (s32)lvd_get(c);
 	obj->y = (s32)lvd_get(c);
@@ -329,7 +329,7 @@ s32 measure(struct shape *s)
 		return ret;
 	ret = (s32)lvd_get(c);
 	if (s)
-		unmarshal_measure__shape_out(c, s, 0);
+		unmarshal_measure__shape_out(c, s, 0, 0);
 	return ret;
 }
 
@@ -375,9 +375,13 @@ struct point *make_point(s32 x, s32 y)
 	lvd_put(c, (u64)y);
 	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_make_point))
 		return ret;
-	ret = lvd_object_of(c, lvd_get(c), LVD_TYPE_point, sizeof(struct point), 1);
-	if (ret)
-		unmarshal_point_in(c, ret, 0);
+	{
+		struct point *p = lvd_object_of(c, lvd_get(c), LVD_TYPE_point, sizeof(struct point), 1);
+
+		if (p)
+			unmarshal_point_in(c, p, 0, 0);
+		ret = p;
+	}
 	return ret;
 }
 
@@ -428,7 +432,7 @@ s64 union_call(struct tagged *t)
 		return ret;
 	ret = (s64)lvd_get(c);
 	if (t)
-		unmarshal_union_call__tagged_out(c, t, 0);
+		unmarshal_union_call__tagged_out(c, t, 0, 0);
 	return ret;
 }
 
@@ -598,9 +602,13 @@ static int serve_cb_visit(struct lvd_cursor *c)
 
 	if (!fn || !lvd_fn_known(fn, LVD_RPC_PTR_cb_visit))
 		return lvd_refuse(c, LVD_ERR_FUNCTION);
-	p_ = lvd_object_of(c, lvd_get(c), LVD_TYPE_point, sizeof(struct point), 0);
-	if (p_)
-		unmarshal_cb_visit__point_seen_in(c, p_, 1);
+	{
+		struct point *p = lvd_object_of(c, lvd_get(c), LVD_TYPE_point, sizeof(struct point), 0);
+
+		if (p)
+			unmarshal_cb_visit__point_seen_in(c, p, 1, 0);
+		p_ = p;
+	}
 	if (c->error)
 		return lvd_refuse(c, c->error);
 	ret = ((lvd_cb_visit_fn)(unsigned long)fn)(p_);
