@@ -10,14 +10,16 @@
 //  - A marshal/unmarshal function per projection and selection (plan.ts).
 // Everything goes through src/idl/glue-runtime.ts.
 
-import type { CType, CheckedModule, Rpc, Value, ValueType } from "./types.ts";
+import type { CType, CheckedModule, EmbedType, RefType, Rpc, Value, ValueType } from "./types.ts";
 import { CodeWriter, wrapList } from "./code-writer.ts";
 import { Layouts, type FieldLayout } from "./layout.ts";
 import { exprTs } from "./expressions.ts";
 import { describeType } from "./checker.ts";
 import {
-  hasMarshaler, hasReplyData, marshalersFor, selectedFields, subSelection, type Marshaler, type Selection,
+  elementMinWords, hasMarshaler, hasReplyData, marshalersFor, selectedFields, subSelection, type Marshaler, type Selection,
 } from "./plan.ts";
+
+type ObjectArray = Extract<ValueType, { kind: "object-array" }>;
 import {
   RUNTIME_NAMES, arrayTs, classNames, fnTypeName, localNames, marshalerTsName, memberName, pascal, valueTs, zeroTs,
 } from "./ts-names.ts";
@@ -121,7 +123,11 @@ class TsEmitter {
         w.line("/** Frees the strings and arrays this object owns (before the object itself is freed). */");
         w.block("release(): void {", () => {
           for (const f of owned) {
-            if (f.type.kind === "embed") w.line(`this.${memberName(f.name)}.release();`);
+            const ft = f.type;
+            const at = f.offset === 0 ? "this.va" : `this.va + ${f.offset}`;
+            if (ft.kind === "embed") w.line(`this.${memberName(f.name)}.release();`);
+            else if (ft.kind === "object-array" && ft.inline) w.line(`for (const e of this.${memberName(f.name)}) e.release();`);
+            else if (ft.kind === "object-array") w.line(`replaceObjects(this.ch, ${at}, 0, ${this.elementsOwning(ft)});`);
             else w.line(`this.${memberName(f.name)} = null;`);
           }
         });
@@ -196,17 +202,52 @@ class TsEmitter {
         w.line(`get ${n}(): number { return loadPtr(${mem}, ${at}); }`);
         w.line(`set ${n}(v: number) { storePtr(${mem}, ${at}, v); }`);
         return;
+      case "object-array": {
+        const e = type.element;
+        const cls = this.classes.get(e.projection.cType)!;
+        if (type.inline && type.size.kind === "const") {
+          const n = type.size.count;
+          if (e.kind === "embed") {
+            get(`return Array.from({ length: ${n} }, (_, k) => new ${cls}(this.ch, ${at} + k * ${cls}.SIZE));`);
+          } else {
+            get(`return loadRefs(this.ch, ${at}, ${n}, ${cls});`);
+            set(`storeRefs(${mem}, ${at}, v.slice(0, ${n}));`);
+          }
+          return;
+        }
+        w.block(`get ${n}(): ${ty} {`, () => {
+          w.line(`const p = loadPtr(${mem}, ${at});`);
+          w.line(`return p === 0 ? null : ${e.kind === "embed" ? `objectViews(this.ch, p, ${cls})` : `loadRefs(this.ch, p, objectsCount(${mem}, p), ${cls})`};`);
+        });
+        if (e.kind === "ref") {
+          set(`replaceObjects(this.ch, ${at}, copyRefs(this.ch, v${type.size.kind === "null" ? ", true" : ""}), null);`);
+        } else {
+          w.line(`/** Points ${f.name} to a new zeroed array of n elements (null: NULL), freeing the old one; returns its elements. */`);
+          w.block(`alloc_${f.name}(n: number | null): ${ty} {`, () => {
+            w.line(`replaceObjects(this.ch, ${at}, n === null ? 0 : allocObjects(this.ch, n, ${cls}.SIZE), ${this.elementsOwning(type)});`);
+            w.line(`return this.${n};`);
+          });
+        }
+        return;
+      }
       case "int-pointer":
-        throw new Error(`unreachable: ${t.tag}.${f.name} is an int pointer`);
+      case "ref-pointer":
+        throw new Error(`unreachable: ${t.tag}.${f.name} is an argument-only type`);
     }
   }
 
-  /** Whether a field's memory belongs to its object (objects.ts: strings and varying arrays). */
+  /** Whether a field's memory belongs to its object (objects.ts: strings and varying arrays; object-arrays.ts). */
   private owns(t: ValueType): boolean {
     if (t.kind === "string") return true;
     if (t.kind === "array") return !(t.inline && t.size.kind === "const");
     if (t.kind === "embed") return this.layouts.of(t.projection.cType).fields.some((f) => this.owns(f.type));
+    if (t.kind === "object-array") return !t.inline || (t.element.kind === "embed" && this.owns(t.element));
     return false;
+  }
+
+  /** For freeObjects: the element class when elements by value own memory to release, else null. */
+  private elementsOwning(t: ObjectArray): string {
+    return t.element.kind === "embed" && this.owns(t.element) ? this.classes.get(t.element.projection.cType)! : "null";
   }
 
   private kernelInterface(): void {
@@ -265,6 +306,12 @@ class TsEmitter {
         w.line(`w.putInt(${lv} === null ? 0 : 1);`);
         if (v.dirs.call) w.line(`if (${lv} !== null) w.putInt(${lv}.value);`);
         return;
+      case "ref-pointer":
+        w.line(`w.putInt(${lv} === null ? 0 : 1);`);
+        if (v.dirs.call) w.block(`if (${lv} !== null) {`, () => this.putObject(v, refOf(t), `${lv}.value`, a, "in"));
+        return;
+      case "object-array":
+        return this.putObjectArray(v, t, lv, a, isField ? subSelection(v, sel) : sel);
       case "string":
         return w.line(`w.putString(${lv});`);
       case "array":
@@ -344,8 +391,11 @@ class TsEmitter {
         return this.getObject(f, t, lv, a, subSelection(f, sel), "assign");
       case "any_of":
         return this.getAnyOf(f, t, lv, a, subSelection(f, sel), true);
+      case "object-array":
+        return this.getObjectArrayField(f, t, a, subSelection(f, sel));
       case "int-pointer":
-        throw new Error("unreachable: int pointers are arguments only");
+      case "ref-pointer":
+        throw new Error("unreachable: arguments only");
     }
   }
 
@@ -401,6 +451,72 @@ class TsEmitter {
     };
     if (isField) w.block("{", body);
     else body();
+  }
+
+  // ---------------------------------------------------------------- arrays of projections
+
+  /** The count word (NULL_COUNT for null), then each element: by value its fields, by reference its name and fields. */
+  private putObjectArray(v: Value, t: ObjectArray, lv: string, a: Access, sel: Selection): void {
+    const { w } = this;
+    const e = t.element;
+    w.block("{", () => {
+      w.line(`const arr = ${lv};`);
+      w.line("w.put(arr === null ? NULL_COUNT : BigInt(arr.length));");
+      if (e.kind === "embed" && !hasMarshaler(this.marshalers, "put", e.projection, sel)) return;
+      w.block("if (arr !== null) for (const e of arr) {", () => {
+        if (e.kind === "embed") w.line(`${marshalerTsName("put", e.projection.id, sel)}(ch, w, e, ${a.toCallee});`);
+        else this.putObject(v, e, "e", a, sel);
+      });
+    });
+  }
+
+  /** `r.getObjectCount(...)` for a received array of projections. */
+  private objectCount(t: ObjectArray, a: Access, sel: Selection): string {
+    const expected = t.size.kind === "const" ? String(t.size.count) : t.size.kind === "expr" ? `Number(${exprTs(t.size.expr, a.name)})` : "null";
+    return `r.getObjectCount(${expected}, ${!t.inline}, ${elementMinWords(t.element, sel)})`;
+  }
+
+  /** Reads the elements of a received array into `into` (views: by value) or pushes them (by reference). */
+  private getElements(v: Value, e: RefType | EmbedType, views: string, a: Access, sel: Selection, count = "n"): void {
+    const { w } = this;
+    if (e.kind === "embed") {
+      if (hasMarshaler(this.marshalers, "get", e.projection, sel)) w.line(`for (const e of ${views}) ${marshalerTsName("get", e.projection.id, sel)}(ch, r, e, ${a.toCallee});`);
+      return;
+    }
+    w.block(`for (let k = 0; k < ${count}; k++) {`, () => {
+      this.getObject(v, e, "o", a, sel, "declare");
+      w.line(`${views}.push(o);`);
+    });
+  }
+
+  /** An array of projections received into a field: inline in place, else a new array replacing the old one. */
+  private getObjectArrayField(f: Value, t: ObjectArray, a: Access, sel: Selection): void {
+    const { w } = this;
+    const e = t.element;
+    const n = memberName(f.name);
+    const cls = this.classes.get(e.projection.cType)!;
+    w.block("{", () => {
+      w.line(`const n = ${this.objectCount(t, a, sel)};`);
+      if (e.kind === "embed") {
+        if (t.inline) w.line(`const views = obj.${n};`);
+        else w.line(`const views = obj.alloc_${f.name}(n) ?? [];`);
+        if (!hasMarshaler(this.marshalers, "get", e.projection, sel)) w.line("void views;");
+        this.getElements(f, e, "views", a, sel);
+        return;
+      }
+      w.line(`const refs: (${cls} | null)[] = [];`);
+      w.block(`if (n !== null) {`, () => this.getElements(f, e, "refs", a, sel));
+      w.line(`obj.${n} = n === null ? null : refs;`.replace(" = n === null ? null : refs", t.inline ? " = refs" : " = n === null ? null : refs"));
+    });
+  }
+
+  /** An array of projections argument's reply: each element's [out] fields, in order (both sides know the count). */
+  private objectArrayReply(t: ObjectArray, arr: string, op: "put" | "get"): void {
+    const p = t.element.projection;
+    if (!hasMarshaler(this.marshalers, op, p, "out")) return;
+    const call = (o: string) => op === "put" ? `${marshalerTsName("put", p.id, "out")}(ch, w, ${o}, false)` : `${marshalerTsName("get", p.id, "out")}(ch, r, ${o}, false)`;
+    if (t.element.kind === "embed") this.w.line(`if (${arr} !== null) for (const e of ${arr}) ${call("e")};`);
+    else this.w.line(`if (${arr} !== null) for (const e of ${arr}) if (e !== null) ${call("e")};`);
   }
 
   private getInt(t: Extract<ValueType, { kind: "int" }>): string {
@@ -467,6 +583,8 @@ class TsEmitter {
     const access: Access = { name: (n) => names.get(n)!, toCallee: "true" };
     const replyAccess: Access = { name: (n) => names.get(n)!, toCallee: "false" };
     w.line(`/** rpc ${this.signatureText(r)}: the domain calls the kernel. */`);
+    /** What the glue allocated for this call, freed when it is over. */
+    const temporaries: string[] = [];
     w.block(`function* serve_${r.name}(ch: GlueChannel, impl: ${this.kernelName}, r: WordReader): KernelPath<bigint[]> {`, () => {
       for (const v of r.args) {
         const n = names.get(v.name)!;
@@ -487,6 +605,31 @@ class TsEmitter {
             break;
           case "array":
             w.line(`const ${n} = ${this.getArray(t, access, v.dirs.call)};`);
+            break;
+          case "object-array": {
+            // Elements by value live in a guest-memory array for the call; by reference, in a TS array.
+            const count = `${n}_count`;
+            const cls = this.classes.get(t.element.projection.cType)!;
+            w.line(`const ${count} = ${this.objectCount(t, access, "in")};`);
+            if (t.element.kind === "embed") {
+              w.line(`const ${n}_array = ${count} === null ? 0 : allocObjects(ch, ${count}, ${cls}.SIZE);`);
+              w.line(`const ${n} = ${n}_array === 0 ? null : objectViews(ch, ${n}_array, ${cls});`);
+              temporaries.push(`freeObjects(ch, ${n}_array, ${this.elementsOwning(t)});`);
+              w.block(`if (${n} !== null) {`, () => this.getElements(v, t.element, n, access, "in"));
+            } else {
+              w.line(`const ${n}: (${cls} | null)[] | null = ${count} === null ? null : [];`);
+              w.block(`if (${n} !== null && ${count} !== null) {`, () => this.getElements(v, t.element, n, access, "in", count));
+            }
+            break;
+          }
+          case "ref-pointer":
+            w.line(`let ${n}: ${valueTs(t, this.classes)} = null;`);
+            w.block("if (r.getPresence()) {", () => {
+              if (v.dirs.call) {
+                this.getObject(v, refOf(t), "o", access, "in", "declare");
+                w.line(`${n} = { value: o };`);
+              } else w.line(`${n} = { value: null };`);
+            });
             break;
           case "fn":
             w.line(`const ${n} = ${t.rpcPtr.name}_from(ch, r.get());`);
@@ -514,9 +657,13 @@ class TsEmitter {
         else if (t.kind === "array" && v.dirs.reply) w.line(`if (${n} !== null) w.putArray(${n}, ${t.element.bytes});`);
         else if (t.kind === "ref" && hasMarshaler(this.marshalers, "put", t.projection, "out")) {
           w.line(`if (${n} !== null) ${marshalerTsName("put", t.projection.id, "out")}(ch, w, ${n}${this.which(v, replyAccess)}, false);`);
+        } else if (t.kind === "object-array") this.objectArrayReply(t, n, "put");
+        else if (t.kind === "ref-pointer" && v.dirs.reply) {
+          w.block(`if (${n} !== null) {`, () => this.putObject(v, refOf(t), `${n}.value`, replyAccess, "in"));
         }
       }
       this.deallocs(r, names, "callee");
+      for (const t of temporaries) w.line(t);
       w.line(`return w.finish(KIND_REPLY, ${r.index});`);
     });
     w.line();
@@ -534,6 +681,9 @@ class TsEmitter {
       if (!v.dealloc[side]) continue;
       const n = names.get(v.name)!;
       if (v.type.kind === "ref") this.w.line(`dropObject(ch, ${n}, ${this.classes.get(v.type.projection.cType)}.TYPE);`);
+      if (v.type.kind === "object-array" && v.type.element.kind === "ref") {
+        this.w.line(`if (${n} !== null) for (const e of ${n}) dropObject(ch, e, ${this.classes.get(v.type.element.projection.cType)}.TYPE);`);
+      }
       if (v.type.kind === "any_of") {
         for (const mt of v.type.members) {
           if (mt.kind !== "ref") continue;
@@ -574,6 +724,12 @@ class TsEmitter {
         else if (t.kind === "array" && v.dirs.reply) w.line(`if (${n} !== null) r.getArrayInto(${n}, ${t.element.bytes}, ${t.element.signed});`);
         else if (t.kind === "ref" && hasReplyData(t.projection) && hasMarshaler(this.marshalers, "get", t.projection, "out")) {
           w.line(`if (${n} !== null) ${marshalerTsName("get", t.projection.id, "out")}(ch, r, ${n}${this.which(v, replyAccess)}, false);`);
+        } else if (t.kind === "object-array") this.objectArrayReply(t, n, "get");
+        else if (t.kind === "ref-pointer" && v.dirs.reply) {
+          w.block(`if (${n} !== null) {`, () => {
+            this.getObject(v, refOf(t), "o", replyAccess, "in", "declare");
+            w.line(`${n}.value = o;`);
+          });
         }
       }
       this.deallocs(r, names, "caller");
@@ -596,6 +752,11 @@ class TsEmitter {
 }
 
 
+
+/** The projection pointer a `projection p **` points at. */
+function refOf(t: Extract<ValueType, { kind: "ref-pointer" }>): RefType {
+  return { kind: "ref", projection: t.projection, isConst: t.isConst };
+}
 
 /** The code without its comments (to see which runtime names it uses). */
 function withoutComments(text: string): string {

@@ -11,6 +11,9 @@ export {
   loadInt, storeInt, loadInt64, storeInt64, loadBool, storeBool, loadPtr, storePtr, loadString, storeString,
   loadArray, storeArray, loadTerminated, storeArrayPointer, loadCString, copyString, copyArray, MAX_STRING,
 } from "./runtime/objects.ts";
+export {
+  allocObjects, objectsCount, objectViews, loadRefs, storeRefs, copyRefs, freeObjects, replaceObjects,
+} from "./runtime/object-arrays.ts";
 export { nameOf, objectOf, dropObject, type View, type ViewClass, type RefMode } from "./runtime/refs.ts";
 export {
   settle, serve, errorReply, callDomain, trampoline, functionWord, functionAddress, memberIndex, checkMember, sizeDiv,

@@ -13,6 +13,7 @@ export const RUNTIME_NAMES = [
   "storeString", "loadArray", "storeArray", "loadTerminated", "storeArrayPointer", "loadCString", "copyString", "copyArray",
   "nameOf", "objectOf", "dropObject", "settle", "serve", "errorReply", "callDomain", "trampoline", "functionWord",
   "functionAddress", "memberIndex", "checkMember", "sizeDiv",
+  "allocObjects", "objectsCount", "objectViews", "loadRefs", "storeRefs", "copyRefs", "freeObjects", "replaceObjects",
   "KIND_RPC", "KIND_RPC_PTR", "KIND_REPLY", "KIND_ERROR", "ERR_MESSAGE", "NULL_COUNT",
 ];
 

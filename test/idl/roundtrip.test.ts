@@ -15,8 +15,9 @@ import { checkIdl } from "../../src/idl/compile.ts";
 import { GlueError, KIND_ERROR, KIND_REPLY, KIND_RPC_PTR, ERR_CAPABILITY, ERR_FUNCTION, ERR_LENGTH, ERR_MESSAGE, header, headerKind } from "../../src/idl/glue-runtime.ts";
 import type { BareResult } from "../../src/machine/bare.ts";
 import {
-  bindRoundtrip, call_cb_add, Point, type CbVisitFn, type RoundtripKernel, type Shape,
+  bindRoundtrip, call_cb_add, Item, Point, Thing, type CbVisitFn, type RoundtripKernel, type Shape,
 } from "./baselines/roundtrip/roundtrip_glue.ts";
+import { allocObjects, freeObjects, objectViews } from "../../src/idl/glue-runtime.ts";
 
 const GLUE_DIR = join(BASELINES, "roundtrip");
 const module = checkIdl(readFileSync(join(PROJECT_ROOT, "test/idl/cases/roundtrip.idl"), "utf8"), "roundtrip.idl").module!;
@@ -39,6 +40,12 @@ interface Seen {
   listLength?: number;
   anyOf: unknown[];
   refusals: Record<string, unknown>;
+  items?: { id: number; label: string | null }[];
+  shelf?: { corners: number[]; points: number };
+  sumPoints?: number;
+  itemScores?: number[];
+  thingVa?: number;
+  thingN?: number;
 }
 
 function kernel(h: GlueHarness, seen: Seen): RoundtripKernel {
@@ -154,6 +161,51 @@ function kernel(h: GlueHarness, seen: Seen): RoundtripKernel {
     set_visitor(v) {
       visitor = v;
     },
+    score_items(n, items) {
+      seen.items = items!.map((it) => ({ id: it.id, label: it.label }));
+      let sum = 0;
+      for (const it of items!) {
+        it.score = it.id * it.id * 10;
+        sum += it.label!.length;
+      }
+      return sum;
+    },
+    shelf_sum(s) {
+      const o = s!;
+      seen.shelf = { corners: o.corners.flatMap((c) => [c.x, c.y]), points: o.points!.length };
+      let sum = 0;
+      for (const c of o.corners) sum += c.x + c.y;
+      for (const p of o.points!) sum += p!.x + p!.y;
+      return sum;
+    },
+    sum_points(pts) {
+      seen.sumPoints = pts!.length;
+      return pts!.reduce((x, p) => x + p!.x + p!.y, 0);
+    },
+    *run_items(fn) {
+      const arr = allocObjects(h, 2, Item.SIZE);
+      const items = objectViews(h, arr, Item);
+      items.forEach((it, k) => {
+        it.id = 5 + k;
+        it.label = k === 0 ? "five" : "six";
+      });
+      const n = yield* fn!(2, items);
+      seen.itemScores = items.map((it) => it.score);
+      freeObjects(h, arr, Item);
+      return n;
+    },
+    make_thing(n, result) {
+      const t = new Thing(h, h.alloc(Thing.SIZE));
+      t.n = n;
+      t.name = `thing ${n}`;
+      seen.thingVa = t.va;
+      result!.value = t;
+      return 0;
+    },
+    thing_n(t) {
+      seen.thingN = t!.va === seen.thingVa ? t!.n : -1;
+      return t!.n;
+    },
     *kernel_checks() {
       const r = seen.refusals;
       // A function the domain never handed out: the dispatcher refuses to call it.
@@ -198,9 +250,9 @@ describe("marshaling round trip: generated C on the machine, generated TypeScrip
     expect(result.fault).toBeNull();
     const lines = result.output.trim().split("\n");
     expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([]);
-    expect(lines.filter((l) => l.startsWith("ok")).length).toBe(32);
+    expect(lines.filter((l) => l.startsWith("ok")).length).toBe(40);
     expect(result.status).toBe(0);
-    expect(h.kernelEntries).toBe(29); // 30 calls; the union with no member 9 is never sent
+    expect(h.kernelEntries).toBe(35); // 36 calls; the union with no member 9 is never sent
   });
 
   it("integers of every width and sign arrive as sent", () => {
@@ -232,6 +284,23 @@ describe("marshaling round trip: generated C on the machine, generated TypeScrip
   it("a linked list arrives node by node, unions and any_of by their discriminators", () => {
     expect(seen.listLength).toBe(4);
     expect(seen.anyOf).toEqual(["four", Uint8Array.from({ length: 16 }, (_, k) => k), { x: 30, y: 12 }]);
+  });
+
+  it("arrays of projections: by value with [out] fields back, inline, by reference, NULL-terminated", () => {
+    expect(seen.items).toEqual([{ id: 1, label: "a" }, { id: 2, label: "bb" }, { id: 3, label: "ccc" }]);
+    expect(output()).toContain("ok items[0].score == 10 && items[1].score == 40 && items[2].score == 90");
+    expect(seen.shelf).toEqual({ corners: [100, 0, 0, 200], points: 3 });
+    expect(seen.sumPoints).toBe(2);
+  });
+
+  it("the kernel passes an array of objects to the driver; the domain frees its copies after the call", () => {
+    expect(seen.itemScores).toEqual([504, 603]);
+    expect(output()).toContain("ok lvd_test_live_allocations == live");
+  });
+
+  it("an object the kernel makes comes back through 'projection thing **' and binds to the kernel's own", () => {
+    expect(output()).toContain("ok make_thing(7, &t) == 0");
+    expect(seen.thingN).toBe(7);
   });
 
   it("the kernel calls the driver back (nested inside the driver's call) through trampolines", () => {

@@ -11,6 +11,7 @@
 
 extern u64 lvd_test_last_header;
 extern u64 lvd_test_last_word1;
+extern long lvd_test_live_allocations;
 
 static int failures;
 
@@ -64,6 +65,20 @@ static s64 visit(struct point *p)
 
 	p->y = -p->y;
 	return seen;
+}
+
+static s32 items_cb(u32 n, struct item *items)
+{
+	u32 k;
+
+	for (k = 0; k < n; k++) {
+		u32 len = 0;
+
+		while (items[k].label[len])
+			len++;
+		items[k].score = (s32)(items[k].id * 100 + len);
+	}
+	return (s32)n;
 }
 
 /* Never handed to the kernel: the kernel's test calls it by address and must be refused. */
@@ -229,6 +244,44 @@ int lvd_main(void)
 	/* Function pointers: the kernel calls the driver back while serving a call. */
 	CHECK(register_ops(&ops) == 607);
 	CHECK(run_callback(add, 21) == 42);
+
+	/* Arrays of projections: elements by value ([out] fields come back into the driver's
+	   array), inline in a struct and by reference, NULL-terminated. */
+	{
+		struct item items[3] = { { 1, "a", 0 }, { 2, "bb", 0 }, { 3, "ccc", 0 } };
+
+		CHECK(score_items(3, items) == 6);
+		CHECK(items[0].score == 10 && items[1].score == 40 && items[2].score == 90);
+	}
+	{
+		struct point a = { 1, 2 }, b = { 3, 4 }, d = { 5, 6 };
+		struct point *pp[3] = { &a, &b, &d };
+		struct point *list[3] = { &a, &b, NULL };
+		struct shelf s = { 0 };
+
+		s.count = 3;
+		s.corners[0].x = 100;
+		s.corners[1].y = 200;
+		s.points = pp;
+		CHECK(shelf_sum(&s) == 321);
+		CHECK(sum_points(list) == 10);
+	}
+	/* The kernel calls the driver with an array of items: what the glue allocated for the
+	   call (the array, the labels) is freed when the call is over. */
+	{
+		long live = lvd_test_live_allocations;
+
+		CHECK(run_items(items_cb) == 2);
+		CHECK(lvd_test_live_allocations == live);
+	}
+
+	/* An object the kernel makes, handed back through an out-parameter: the domain gets its copy. */
+	{
+		struct thing *t = NULL;
+
+		CHECK(make_thing(7, &t) == 0 && t && t->n == 7 && streq(t->name, "thing 7"));
+		CHECK(thing_n(t) == 7);
+	}
 
 	/* The kernel's side checks that the domain refuses what it must. */
 	CHECK(kernel_checks() == 0);

@@ -163,6 +163,24 @@ export class WordReader {
     return Number(n);
   }
 
+  /**
+   * The count of an array of projections: null for NULL (refused unless `nullable`),
+   * `expected` when not null, at most 512 elements, and no more than the rest of the
+   * message holds when each element takes at least `minWords` words.
+   */
+  getObjectCount(expected: number | null, nullable: boolean, minWords: number): number | null {
+    const n = this.get();
+    if (n === NULL_COUNT) {
+      if (!nullable) throw new GlueError(ERR_LENGTH, "a NULL array for an inline one");
+      return null;
+    }
+    if (expected !== null && n !== BigInt(expected)) throw new GlueError(ERR_LENGTH, `array of ${n} elements, expected ${expected}`);
+    if (n > BigInt(EXT_WORDS) || (minWords > 0 && n * BigInt(minWords) > BigInt(this.words.length - this.pos))) {
+      throw new GlueError(ERR_LENGTH, `an array of ${n} projections does not fit in the message`);
+    }
+    return Number(n);
+  }
+
   /** The 0/1 word that says whether a pointer argument is NULL. */
   getPresence(): boolean {
     return this.get() !== 0n;

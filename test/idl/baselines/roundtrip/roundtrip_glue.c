@@ -5,8 +5,9 @@
  * rpcs (the kernel implements them): ints, str_len, greet, sum32, fill, twice,
  *   count_words, checksum, divmod, bump, measure, area_of, forget, make_point, point_sum,
  *   list_sum, union_call, any_len, register_ops, run_callback, visit_point, set_visitor,
- *   kernel_checks.
- * rpc_ptrs (the kernel calls the driver's functions): cb_add, cb_hello, cb_visit.
+ *   score_items, shelf_sum, sum_points, run_items, make_thing, thing_n, kernel_checks.
+ * rpc_ptrs (the kernel calls the driver's functions): cb_add, cb_hello, cb_visit,
+ *   cb_items.
  * The wire format is in docs/glue-abi.md; the helpers in <lvd/glue.h>.
  */
 #include "roundtrip_glue.h"
@@ -25,6 +26,14 @@ static void unmarshal_union_call__value_out(struct lvd_cursor *c, union value *o
 static void marshal_ops_in(struct lvd_cursor *c, struct ops *obj, int to_callee);
 static void unmarshal_cb_visit__point_seen_in(struct lvd_cursor *c, struct point *obj, int to_callee, int own);
 static void marshal_cb_visit__point_seen_out(struct lvd_cursor *c, struct point *obj, int to_callee);
+static void marshal_item_in(struct lvd_cursor *c, struct item *obj, int to_callee);
+static void unmarshal_item_out(struct lvd_cursor *c, struct item *obj, int to_callee, int own);
+static void marshal_shelf_in(struct lvd_cursor *c, struct shelf *obj, int to_callee);
+static void unmarshal_cb_items__item_seen_in(struct lvd_cursor *c, struct item *obj, int to_callee, int own);
+static void marshal_cb_items__item_seen_out(struct lvd_cursor *c, struct item *obj, int to_callee);
+static void unmarshal_make_thing__thing_in(struct lvd_cursor *c, struct thing *obj, int to_callee, int own);
+static void release_item(struct item *obj);
+static void free_array_item(const struct item *arr);
 
 /* projection <struct point> point: writes the [in] fields (an argument's on the call; a new object's on the reply). */
 static void marshal_point_in(struct lvd_cursor *c, struct point *obj, int to_callee)
@@ -146,6 +155,79 @@ static void unmarshal_cb_visit__point_seen_in(struct lvd_cursor *c, struct point
 static void marshal_cb_visit__point_seen_out(struct lvd_cursor *c, struct point *obj, int to_callee)
 {
 	lvd_put(c, (u64)obj->y);
+}
+
+/* projection <struct item> item: writes the [in] fields (an argument's on the call; a new object's on the reply). */
+static void marshal_item_in(struct lvd_cursor *c, struct item *obj, int to_callee)
+{
+	lvd_put(c, (u64)obj->id);
+	lvd_put_string(c, obj->label);
+}
+
+/* projection <struct item> item: reads the [out] fields, on the reply. */
+static void unmarshal_item_out(struct lvd_cursor *c, struct item *obj, int to_callee, int own)
+{
+	obj->score = (s32)lvd_get(c);
+}
+
+/* projection <struct shelf> shelf: writes the [in] fields (an argument's on the call; a new object's on the reply). */
+static void marshal_shelf_in(struct lvd_cursor *c, struct shelf *obj, int to_callee)
+{
+	lvd_put(c, (u64)obj->count);
+	{
+		u64 lvd_k, lvd_n = 2;
+
+		lvd_put(c, lvd_n);
+		for (lvd_k = 0; lvd_k < lvd_n; lvd_k++) {
+			marshal_point_in(c, &obj->corners[lvd_k], to_callee);
+		}
+	}
+	{
+		u64 lvd_k, lvd_n = obj->points ? (u64)obj->count : LVD_NULL_COUNT;
+
+		lvd_put(c, lvd_n);
+		for (lvd_k = 0; lvd_n != LVD_NULL_COUNT && lvd_k < lvd_n; lvd_k++) {
+			lvd_put(c, lvd_name_of(obj->points[lvd_k], LVD_TYPE_point, to_callee));
+			if (obj->points[lvd_k])
+				marshal_point_in(c, obj->points[lvd_k], to_callee);
+		}
+	}
+}
+
+/* projection <struct item> item_seen (in cb_items): reads the [in] fields (an argument's on the call; a new object's on the reply). */
+static void unmarshal_cb_items__item_seen_in(struct lvd_cursor *c, struct item *obj, int to_callee, int own)
+{
+	obj->id = (u32)lvd_get(c);
+	lvd_replace(&obj->label, lvd_get_string(c), own);
+}
+
+/* projection <struct item> item_seen (in cb_items): writes the [out] fields, on the reply. */
+static void marshal_cb_items__item_seen_out(struct lvd_cursor *c, struct item *obj, int to_callee)
+{
+	lvd_put(c, (u64)obj->score);
+}
+
+/* projection <struct thing> thing (in make_thing): reads the [in] fields (an argument's on the call; a new object's on the reply). */
+static void unmarshal_make_thing__thing_in(struct lvd_cursor *c, struct thing *obj, int to_callee, int own)
+{
+	obj->n = (s32)lvd_get(c);
+	lvd_replace(&obj->name, lvd_get_string(c), own);
+}
+
+/* struct item: frees what the glue stored in a copy of it (before the copy itself is freed). */
+static void release_item(struct item *obj)
+{
+	lvd_replace(&obj->label, NULL, 1);
+}
+
+/* Frees an array of struct item the glue allocated, with what its elements own. */
+static void free_array_item(const struct item *arr)
+{
+	u64 lvd_k, lvd_n = lvd_objects_count(arr);
+
+	for (lvd_k = 0; lvd_k < lvd_n; lvd_k++)
+		release_item((struct item *)&arr[lvd_k]);
+	lvd_free_objects(arr);
 }
 
 /* rpc ints: the kernel implements it; this stub carries the call. */
@@ -531,6 +613,132 @@ void set_visitor(lvd_cb_visit_fn visitor)
 		return;
 }
 
+/* rpc score_items: the kernel implements it; this stub carries the call. */
+s32 score_items(u32 n_, struct item *items)
+{
+	struct lvd_msg m;
+	struct lvd_cursor cursor, *c = &cursor;
+	s32 ret = 0;
+
+	lvd_start(c, &m);
+	lvd_put(c, (u64)n_);
+	{
+		u64 lvd_k, lvd_n = items ? (u64)n_ : LVD_NULL_COUNT;
+
+		lvd_put(c, lvd_n);
+		for (lvd_k = 0; lvd_n != LVD_NULL_COUNT && lvd_k < lvd_n; lvd_k++) {
+			marshal_item_in(c, &items[lvd_k], 1);
+		}
+	}
+	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_score_items))
+		return ret;
+	ret = (s32)lvd_get(c);
+	if (items) {
+		u64 lvd_k, lvd_n = (u64)n_;
+
+		for (lvd_k = 0; lvd_k < lvd_n; lvd_k++)
+			unmarshal_item_out(c, (struct item *)&items[lvd_k], 0, 0);
+	}
+	return ret;
+}
+
+/* rpc shelf_sum: the kernel implements it; this stub carries the call. */
+s32 shelf_sum(struct shelf *s)
+{
+	struct lvd_msg m;
+	struct lvd_cursor cursor, *c = &cursor;
+	s32 ret = 0;
+
+	lvd_start(c, &m);
+	lvd_put(c, lvd_name_of(s, LVD_TYPE_shelf, 1));
+	if (s)
+		marshal_shelf_in(c, s, 1);
+	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_shelf_sum))
+		return ret;
+	ret = (s32)lvd_get(c);
+	return ret;
+}
+
+/* rpc sum_points: the kernel implements it; this stub carries the call. */
+s32 sum_points(struct point **pts)
+{
+	struct lvd_msg m;
+	struct lvd_cursor cursor, *c = &cursor;
+	s32 ret = 0;
+
+	lvd_start(c, &m);
+	{
+		u64 lvd_k, lvd_n = pts ? lvd_count_pointers((const void *const *)pts) : LVD_NULL_COUNT;
+
+		lvd_put(c, lvd_n);
+		for (lvd_k = 0; lvd_n != LVD_NULL_COUNT && lvd_k < lvd_n; lvd_k++) {
+			lvd_put(c, lvd_name_of(pts[lvd_k], LVD_TYPE_point, 1));
+			if (pts[lvd_k])
+				marshal_point_in(c, pts[lvd_k], 1);
+		}
+	}
+	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_sum_points))
+		return ret;
+	ret = (s32)lvd_get(c);
+	return ret;
+}
+
+/* rpc run_items: the kernel implements it; this stub carries the call. */
+s32 run_items(lvd_cb_items_fn fn_)
+{
+	struct lvd_msg m;
+	struct lvd_cursor cursor, *c = &cursor;
+	s32 ret = 0;
+
+	lvd_start(c, &m);
+	lvd_put(c, lvd_fn_word((void *)fn_, LVD_RPC_PTR_cb_items));
+	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_run_items))
+		return ret;
+	ret = (s32)lvd_get(c);
+	return ret;
+}
+
+/* rpc make_thing: the kernel implements it; this stub carries the call. */
+s32 make_thing(s32 n_, struct thing **result)
+{
+	struct lvd_msg m;
+	struct lvd_cursor cursor, *c = &cursor;
+	s32 ret = 0;
+
+	lvd_start(c, &m);
+	lvd_put(c, (u64)n_);
+	lvd_put(c, result != NULL);
+	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_make_thing))
+		return ret;
+	ret = (s32)lvd_get(c);
+	if (result) {
+		{
+			u64 lvd_name = lvd_get(c);
+			struct thing *p = lvd_object_of(c, lvd_name, LVD_TYPE_thing, sizeof(struct thing), 1);
+
+			if (p)
+				unmarshal_make_thing__thing_in(c, p, 0, lvd_is_copy(lvd_name));
+			*result = p;
+		}
+	}
+	return ret;
+}
+
+/* rpc thing_n: the kernel implements it; this stub carries the call. */
+s32 thing_n(struct thing *t)
+{
+	struct lvd_msg m;
+	struct lvd_cursor cursor, *c = &cursor;
+	s32 ret = 0;
+
+	lvd_start(c, &m);
+	lvd_put(c, lvd_name_of(t, LVD_TYPE_thing, 0));
+	if (lvd_call(c, LVD_KIND_RPC, LVD_RPC_thing_n))
+		return ret;
+	ret = (s32)lvd_get(c);
+	return ret;
+}
+
 /* rpc kernel_checks: the kernel implements it; this stub carries the call. */
 s32 kernel_checks(void)
 {
@@ -619,6 +827,47 @@ static int serve_cb_visit(struct lvd_cursor *c)
 	return lvd_finish_reply(c);
 }
 
+/* rpc_ptr cb_items: the kernel calls a driver function through it; its address comes first. */
+static int serve_cb_items(struct lvd_cursor *c)
+{
+	u64 fn = lvd_get(c);
+	u32 n_ = 0;
+	struct item *items = NULL;
+	u64 items_count = 0;
+	s32 ret;
+
+	if (!fn || !lvd_fn_known(fn, LVD_RPC_PTR_cb_items))
+		return lvd_refuse(c, LVD_ERR_FUNCTION);
+	n_ = (u32)lvd_get(c);
+	{
+		u64 lvd_k, lvd_n = lvd_get_object_count(c, (u64)n_, 1, 1, 2);
+		struct item *lvd_arr = lvd_n == LVD_NULL_COUNT ? NULL : lvd_alloc_objects(c, lvd_n, sizeof(struct item), 0);
+
+		for (lvd_k = 0; lvd_arr && lvd_k < lvd_n; lvd_k++) {
+			unmarshal_cb_items__item_seen_in(c, &lvd_arr[lvd_k], 1, 1);
+		}
+		items_count = lvd_arr ? lvd_n : 0;
+		items = (struct item *)lvd_arr;
+	}
+	if (c->error) {
+		u32 error = c->error;
+
+		free_array_item(items);
+		return lvd_refuse(c, error);
+	}
+	ret = ((lvd_cb_items_fn)(unsigned long)fn)(n_, items);
+	lvd_start_reply(c);
+	lvd_put(c, (u64)ret);
+	if (items) {
+		u64 lvd_k, lvd_n = items_count;
+
+		for (lvd_k = 0; lvd_k < lvd_n; lvd_k++)
+			marshal_cb_items__item_seen_out(c, (struct item *)&items[lvd_k], 0);
+	}
+	free_array_item(items);
+	return lvd_finish_reply(c);
+}
+
 /*
  * The kernel's calls into the domain arrive here (the LVD runtime's entry code
  * passes the message); the reply replaces the message. 0: a REPLY, else the reason
@@ -638,6 +887,8 @@ int lvd_dispatch(struct lvd_msg *m)
 			return serve_cb_hello(c);
 		case LVD_RPC_PTR_cb_visit:
 			return serve_cb_visit(c);
+		case LVD_RPC_PTR_cb_items:
+			return serve_cb_items(c);
 		default:
 			return lvd_refuse(c, LVD_ERR_MESSAGE);
 	}

@@ -12,9 +12,12 @@
 #define LVD_TYPE_point 1u
 #define LVD_TYPE_node 2u
 #define LVD_TYPE_ops 3u
-#define LVD_TYPE_shape 4u
-#define LVD_TYPE_tagged 5u
-#define LVD_TYPE_union_value 6u
+#define LVD_TYPE_item 4u
+#define LVD_TYPE_shelf 5u
+#define LVD_TYPE_shape 6u
+#define LVD_TYPE_tagged 7u
+#define LVD_TYPE_union_value 8u
+#define LVD_TYPE_thing 9u
 
 /* Header indices of the rpcs (implemented by the kernel). */
 #define LVD_RPC_ints 0u
@@ -39,24 +42,35 @@
 #define LVD_RPC_run_callback 19u
 #define LVD_RPC_visit_point 20u
 #define LVD_RPC_set_visitor 21u
-#define LVD_RPC_kernel_checks 22u
+#define LVD_RPC_score_items 22u
+#define LVD_RPC_shelf_sum 23u
+#define LVD_RPC_sum_points 24u
+#define LVD_RPC_run_items 25u
+#define LVD_RPC_make_thing 26u
+#define LVD_RPC_thing_n 27u
+#define LVD_RPC_kernel_checks 28u
 
 /* Header indices of the rpc_ptrs (functions the domain passes to the kernel). */
 #define LVD_RPC_PTR_cb_add 0u
 #define LVD_RPC_PTR_cb_hello 1u
 #define LVD_RPC_PTR_cb_visit 2u
+#define LVD_RPC_PTR_cb_items 3u
 
 struct point;
 struct node;
 struct ops;
+struct item;
+struct shelf;
 struct shape;
 struct tagged;
 union value;
+struct thing;
 
 /* rpc_ptr function types. */
 typedef s32 (*lvd_cb_add_fn)(s32 a, s32 b);
 typedef void (*lvd_cb_hello_fn)(const char *who, u32 *len);
 typedef s64 (*lvd_cb_visit_fn)(struct point *p);
+typedef s32 (*lvd_cb_items_fn)(u32 n, struct item *items);
 
 /* The module names no driver header: the C types, laid out as the kernel keeps them. */
 struct point {
@@ -72,6 +86,18 @@ struct node {
 struct ops {
 	lvd_cb_add_fn add;
 	lvd_cb_hello_fn hello;
+};
+
+struct item {
+	u32 id;
+	const char *label;
+	s32 score;
+};
+
+struct shelf {
+	u32 count;
+	struct point corners[2];
+	struct point **points;
 };
 
 struct shape {
@@ -92,6 +118,11 @@ union value {
 struct tagged {
 	u32 kind;
 	union value v;
+};
+
+struct thing {
+	s32 n;
+	const char *name;
 };
 
 /* The rpcs: the kernel implements them; the glue's stubs carry the calls. */
@@ -117,6 +148,12 @@ s32 register_ops(struct ops *ops);
 s32 run_callback(lvd_cb_add_fn fn_, s32 x);
 s64 visit_point(struct point *p_);
 void set_visitor(lvd_cb_visit_fn visitor);
+s32 score_items(u32 n_, struct item *items);
+s32 shelf_sum(struct shelf *s);
+s32 sum_points(struct point **pts);
+s32 run_items(lvd_cb_items_fn fn_);
+s32 make_thing(s32 n_, struct thing **result);
+s32 thing_n(struct thing *t);
 s32 kernel_checks(void);
 
 /* Serves a message from the kernel (an rpc_ptr call); the reply replaces it. 0: replied. */

@@ -4,8 +4,10 @@
 // rpcs (the domain calls, RoundtripKernel implements): ints, str_len, greet, sum32, fill,
 //   twice, count_words, checksum, divmod, bump, measure, area_of, forget, make_point,
 //   point_sum, list_sum, union_call, any_len, register_ops, run_callback, visit_point,
-//   set_visitor, kernel_checks.
-// rpc_ptrs (the kernel calls the domain's functions): cb_add, cb_hello, cb_visit.
+//   set_visitor, score_items, shelf_sum, sum_points, run_items, make_thing, thing_n,
+//   kernel_checks.
+// rpc_ptrs (the kernel calls the domain's functions): cb_add, cb_hello, cb_visit,
+//   cb_items.
 // The wire format is in docs/glue-abi.md; the helpers in src/idl/glue-runtime.ts.
 
 import {
@@ -13,14 +15,16 @@ import {
   type DomainFunction, loadInt, storeInt, loadInt64, storeInt64, loadPtr,
   storePtr, loadString, storeString, loadArray, storeArray, nameOf,
   objectOf, dropObject, settle, serve, errorReply, callDomain,
-  trampoline, functionAddress, memberIndex, checkMember, KIND_RPC, KIND_RPC_PTR,
-  KIND_REPLY, ERR_MESSAGE,
+  trampoline, functionAddress, memberIndex, checkMember, allocObjects, objectsCount,
+  objectViews, loadRefs, copyRefs, freeObjects, replaceObjects, KIND_RPC,
+  KIND_RPC_PTR, KIND_REPLY, ERR_MESSAGE, NULL_COUNT,
 } from "../../../../src/idl/glue-runtime.ts";
 
 // The domain's functions, as the kernel holds them (see <name>_from below).
 export type CbAddFn = DomainFunction & ((a: number, b: number) => KernelPath<number>);
 export type CbHelloFn = DomainFunction & ((who: string | null, len: Box<number> | null) => KernelPath<void>);
 export type CbVisitFn = DomainFunction & ((p_: Point | null) => KernelPath<bigint>);
+export type CbItemsFn = DomainFunction & ((n: number, items: Item[] | null) => KernelPath<number>);
 
 /** struct point as the kernel keeps it in guest memory: 8 bytes, CSpace type 1. */
 export class Point {
@@ -70,10 +74,60 @@ export class Ops {
   set hello(v: CbHelloFn | null) { storePtr(this.ch.mem, this.va + 8, v === null ? 0 : v.address); }
 }
 
-/** struct shape as the kernel keeps it in guest memory: 48 bytes, CSpace type 4. */
+/** struct item as the kernel keeps it in guest memory: 24 bytes, CSpace type 4. */
+export class Item {
+  static readonly SIZE = 24;
+  static readonly TYPE = 4;
+  constructor(readonly ch: GlueChannel, readonly va: number) {}
+
+  /** u32 id, at +0 */
+  get id(): number { return loadInt(this.ch.mem, this.va, 4, false); }
+  set id(v: number) { storeInt(this.ch.mem, this.va, 4, v); }
+
+  /** string label, at +8 */
+  get label(): string | null { return loadString(this.ch.mem, this.va + 8); }
+  set label(v: string | null) { storeString(this.ch, this.va + 8, v); }
+
+  /** s32 score, at +16 */
+  get score(): number { return loadInt(this.ch.mem, this.va + 16, 4, true); }
+  set score(v: number) { storeInt(this.ch.mem, this.va + 16, 4, v); }
+
+  /** Frees the strings and arrays this object owns (before the object itself is freed). */
+  release(): void {
+    this.label = null;
+  }
+}
+
+/** struct shelf as the kernel keeps it in guest memory: 32 bytes, CSpace type 5. */
+export class Shelf {
+  static readonly SIZE = 32;
+  static readonly TYPE = 5;
+  constructor(readonly ch: GlueChannel, readonly va: number) {}
+
+  /** u32 count, at +0 */
+  get count(): number { return loadInt(this.ch.mem, this.va, 4, false); }
+  set count(v: number) { storeInt(this.ch.mem, this.va, 4, v); }
+
+  /** array<projection point, 2> corners, at +4 */
+  get corners(): Point[] { return Array.from({ length: 2 }, (_, k) => new Point(this.ch, this.va + 4 + k * Point.SIZE)); }
+
+  /** array<projection point *, count> * points, at +24 */
+  get points(): (Point | null)[] | null {
+    const p = loadPtr(this.ch.mem, this.va + 24);
+    return p === 0 ? null : loadRefs(this.ch, p, objectsCount(this.ch.mem, p), Point);
+  }
+  set points(v: (Point | null)[] | null) { replaceObjects(this.ch, this.va + 24, copyRefs(this.ch, v), null); }
+
+  /** Frees the strings and arrays this object owns (before the object itself is freed). */
+  release(): void {
+    replaceObjects(this.ch, this.va + 24, 0, null);
+  }
+}
+
+/** struct shape as the kernel keeps it in guest memory: 48 bytes, CSpace type 6. */
 export class Shape {
   static readonly SIZE = 48;
-  static readonly TYPE = 4;
+  static readonly TYPE = 6;
   constructor(readonly ch: GlueChannel, readonly va: number) {}
 
   /** u32 kind, at +0 */
@@ -105,10 +159,10 @@ export class Shape {
   }
 }
 
-/** struct tagged as the kernel keeps it in guest memory: 16 bytes, CSpace type 5. */
+/** struct tagged as the kernel keeps it in guest memory: 16 bytes, CSpace type 7. */
 export class Tagged {
   static readonly SIZE = 16;
-  static readonly TYPE = 5;
+  static readonly TYPE = 7;
   constructor(readonly ch: GlueChannel, readonly va: number) {}
 
   /** u32 kind, at +0 */
@@ -119,10 +173,10 @@ export class Tagged {
   get v(): Value { return new Value(this.ch, this.va + 8); }
 }
 
-/** union value as the kernel keeps it in guest memory: 8 bytes, CSpace type 6. */
+/** union value as the kernel keeps it in guest memory: 8 bytes, CSpace type 8. */
 export class Value {
   static readonly SIZE = 8;
-  static readonly TYPE = 6;
+  static readonly TYPE = 8;
   constructor(readonly ch: GlueChannel, readonly va: number) {}
 
   /** s64 number, at +0 */
@@ -135,6 +189,26 @@ export class Value {
 
   /** struct point pt, at +0 */
   get pt(): Point { return new Point(this.ch, this.va); }
+}
+
+/** struct thing as the kernel keeps it in guest memory: 16 bytes, CSpace type 9. */
+export class Thing {
+  static readonly SIZE = 16;
+  static readonly TYPE = 9;
+  constructor(readonly ch: GlueChannel, readonly va: number) {}
+
+  /** s32 n, at +0 */
+  get n(): number { return loadInt(this.ch.mem, this.va, 4, true); }
+  set n(v: number) { storeInt(this.ch.mem, this.va, 4, v); }
+
+  /** string name, at +8 */
+  get name(): string | null { return loadString(this.ch.mem, this.va + 8); }
+  set name(v: string | null) { storeString(this.ch, this.va + 8, v); }
+
+  /** Frees the strings and arrays this object owns (before the object itself is freed). */
+  release(): void {
+    this.name = null;
+  }
 }
 
 /** What the kernel implements: one method per rpc. A method may return its value or a KernelPath. */
@@ -161,6 +235,12 @@ export interface RoundtripKernel {
   run_callback(fn_: CbAddFn | null, x: number): GlueResult<number>;
   visit_point(p_: Point | null): GlueResult<bigint>;
   set_visitor(visitor: CbVisitFn | null): GlueResult<void>;
+  score_items(n: number, items: Item[] | null): GlueResult<number>;
+  shelf_sum(s: Shelf | null): GlueResult<number>;
+  sum_points(pts: (Point | null)[] | null): GlueResult<number>;
+  run_items(fn_: CbItemsFn | null): GlueResult<number>;
+  make_thing(n: number, result: Box<Thing | null> | null): GlueResult<number>;
+  thing_n(t: Thing | null): GlueResult<number>;
   kernel_checks(): GlueResult<number>;
 }
 
@@ -272,6 +352,56 @@ function unmarshal_cb_visit__point_seen_out(ch: GlueChannel, r: WordReader, obj:
   obj.y = r.getInt(4, true);
 }
 
+/** projection <struct item> item: reads the [in] fields (an argument's on the call; a new object's on the reply). */
+function unmarshal_item_in(ch: GlueChannel, r: WordReader, obj: Item, toCallee: boolean): void {
+  obj.id = r.getInt(4, false);
+  obj.label = r.getString();
+}
+
+/** projection <struct item> item: writes the [out] fields, on the reply. */
+function marshal_item_out(ch: GlueChannel, w: WordWriter, obj: Item, toCallee: boolean): void {
+  w.putInt(obj.score);
+}
+
+/** projection <struct shelf> shelf: reads the [in] fields (an argument's on the call; a new object's on the reply). */
+function unmarshal_shelf_in(ch: GlueChannel, r: WordReader, obj: Shelf, toCallee: boolean): void {
+  obj.count = r.getInt(4, false);
+  {
+    const n = r.getObjectCount(2, false, 2);
+    const views = obj.corners;
+    for (const e of views) unmarshal_point_in(ch, r, e, toCallee);
+  }
+  {
+    const n = r.getObjectCount(Number(BigInt(obj.count)), true, 1);
+    const refs: (Point | null)[] = [];
+    if (n !== null) {
+      for (let k = 0; k < n; k++) {
+        const o = objectOf(ch, r.get(), Point, toCallee ? "alloc" : "bind");
+        if (o !== null) unmarshal_point_in(ch, r, o, toCallee);
+        refs.push(o);
+      }
+    }
+    obj.points = n === null ? null : refs;
+  }
+}
+
+/** projection <struct item> item_seen (in cb_items): writes the [in] fields (an argument's on the call; a new object's on the reply). */
+function marshal_cb_items__item_seen_in(ch: GlueChannel, w: WordWriter, obj: Item, toCallee: boolean): void {
+  w.putInt(obj.id);
+  w.putString(obj.label);
+}
+
+/** projection <struct item> item_seen (in cb_items): reads the [out] fields, on the reply. */
+function unmarshal_cb_items__item_seen_out(ch: GlueChannel, r: WordReader, obj: Item, toCallee: boolean): void {
+  obj.score = r.getInt(4, true);
+}
+
+/** projection <struct thing> thing (in make_thing): writes the [in] fields (an argument's on the call; a new object's on the reply). */
+function marshal_make_thing__thing_in(ch: GlueChannel, w: WordWriter, obj: Thing, toCallee: boolean): void {
+  w.putInt(obj.n);
+  w.putString(obj.name);
+}
+
 /**
  * The dispatcher for the domain's calls: give it each request (its words) and send back
  * the reply it returns. A request the glue refuses gets an ERROR reply.
@@ -326,7 +456,19 @@ export function bindRoundtrip(ch: GlueChannel, impl: RoundtripKernel): (request:
       case 21:
         return yield* serve(21, () => serve_set_visitor(ch, impl, r));
       case 22:
-        return yield* serve(22, () => serve_kernel_checks(ch, impl, r));
+        return yield* serve(22, () => serve_score_items(ch, impl, r));
+      case 23:
+        return yield* serve(23, () => serve_shelf_sum(ch, impl, r));
+      case 24:
+        return yield* serve(24, () => serve_sum_points(ch, impl, r));
+      case 25:
+        return yield* serve(25, () => serve_run_items(ch, impl, r));
+      case 26:
+        return yield* serve(26, () => serve_make_thing(ch, impl, r));
+      case 27:
+        return yield* serve(27, () => serve_thing_n(ch, impl, r));
+      case 28:
+        return yield* serve(28, () => serve_kernel_checks(ch, impl, r));
       default:
         return errorReply(r.index, ERR_MESSAGE);
     }
@@ -577,12 +719,96 @@ function* serve_set_visitor(ch: GlueChannel, impl: RoundtripKernel, r: WordReade
   return w.finish(KIND_REPLY, 21);
 }
 
+/** rpc s32 score_items(u32 n, array<projection item, n> * items): the domain calls the kernel. */
+function* serve_score_items(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
+  const n = r.getInt(4, false);
+  const items_count = r.getObjectCount(Number(BigInt(n)), true, 2);
+  const items_array = items_count === null ? 0 : allocObjects(ch, items_count, Item.SIZE);
+  const items = items_array === 0 ? null : objectViews(ch, items_array, Item);
+  if (items !== null) {
+    for (const e of items) unmarshal_item_in(ch, r, e, true);
+  }
+  const ret = yield* settle(impl.score_items(n, items));
+  const w = new WordWriter();
+  w.putInt(ret);
+  if (items !== null) for (const e of items) marshal_item_out(ch, w, e, false);
+  freeObjects(ch, items_array, Item);
+  return w.finish(KIND_REPLY, 22);
+}
+
+/** rpc s32 shelf_sum(struct shelf * s): the domain calls the kernel. */
+function* serve_shelf_sum(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
+  const s = objectOf(ch, r.get(), Shelf, "alloc");
+  if (s !== null) unmarshal_shelf_in(ch, r, s, true);
+  const ret = yield* settle(impl.shelf_sum(s));
+  const w = new WordWriter();
+  w.putInt(ret);
+  dropObject(ch, s, Shelf.TYPE);
+  return w.finish(KIND_REPLY, 23);
+}
+
+/** rpc s32 sum_points(array<projection point *, null> * pts): the domain calls the kernel. */
+function* serve_sum_points(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
+  const pts_count = r.getObjectCount(null, true, 1);
+  const pts: (Point | null)[] | null = pts_count === null ? null : [];
+  if (pts !== null && pts_count !== null) {
+    for (let k = 0; k < pts_count; k++) {
+      const o = objectOf(ch, r.get(), Point, "alloc");
+      if (o !== null) unmarshal_point_in(ch, r, o, true);
+      pts.push(o);
+    }
+  }
+  const ret = yield* settle(impl.sum_points(pts));
+  const w = new WordWriter();
+  w.putInt(ret);
+  if (pts !== null) for (const e of pts) dropObject(ch, e, Point.TYPE);
+  return w.finish(KIND_REPLY, 24);
+}
+
+/** rpc s32 run_items(rpc_ptr cb_items fn): the domain calls the kernel. */
+function* serve_run_items(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
+  const fn_ = cb_items_from(ch, r.get());
+  const ret = yield* settle(impl.run_items(fn_));
+  const w = new WordWriter();
+  w.putInt(ret);
+  return w.finish(KIND_REPLY, 25);
+}
+
+/** rpc s32 make_thing(s32 n, struct thing ** result): the domain calls the kernel. */
+function* serve_make_thing(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
+  const n = r.getInt(4, true);
+  let result: Box<Thing | null> | null = null;
+  if (r.getPresence()) {
+    result = { value: null };
+  }
+  const ret = yield* settle(impl.make_thing(n, result));
+  const w = new WordWriter();
+  w.putInt(ret);
+  if (result !== null) {
+    {
+      const o = result.value;
+      w.put(nameOf(ch, o, Thing.TYPE, "alloc"));
+      if (o !== null) marshal_make_thing__thing_in(ch, w, o, false);
+    }
+  }
+  return w.finish(KIND_REPLY, 26);
+}
+
+/** rpc s32 thing_n(struct thing * t): the domain calls the kernel. */
+function* serve_thing_n(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
+  const t = objectOf(ch, r.get(), Thing, "bind");
+  const ret = yield* settle(impl.thing_n(t));
+  const w = new WordWriter();
+  w.putInt(ret);
+  return w.finish(KIND_REPLY, 27);
+}
+
 /** rpc s32 kernel_checks(): the domain calls the kernel. */
 function* serve_kernel_checks(ch: GlueChannel, impl: RoundtripKernel, r: WordReader): KernelPath<bigint[]> {
   const ret = yield* settle(impl.kernel_checks());
   const w = new WordWriter();
   w.putInt(ret);
-  return w.finish(KIND_REPLY, 22);
+  return w.finish(KIND_REPLY, 28);
 }
 
 /** rpc_ptr s32 cb_add(s32 a, s32 b): calls the domain's function at address `fn`. */
@@ -634,4 +860,28 @@ export function* call_cb_visit(ch: GlueChannel, fn: number, p_: Point | null): K
 export function cb_visit_from(ch: GlueChannel, word: bigint): CbVisitFn | null {
   const address = functionAddress(word);
   return address === 0 ? null : trampoline(address, (p_: Point | null) => call_cb_visit(ch, address, p_));
+}
+
+/** rpc_ptr s32 cb_items(u32 n, array<projection item_seen, n> * items): calls the domain's function at address `fn`. */
+export function* call_cb_items(ch: GlueChannel, fn: number, n: number, items: Item[] | null): KernelPath<number> {
+  const w = new WordWriter();
+  w.putInt(fn);
+  w.putInt(n);
+  {
+    const arr = items;
+    w.put(arr === null ? NULL_COUNT : BigInt(arr.length));
+    if (arr !== null) for (const e of arr) {
+      marshal_cb_items__item_seen_in(ch, w, e, true);
+    }
+  }
+  const r = yield* callDomain(ch, w.finish(KIND_RPC_PTR, 3), "cb_items");
+  const ret = r.getInt(4, true);
+  if (items !== null) for (const e of items) unmarshal_cb_items__item_seen_out(ch, r, e, false);
+  return ret;
+}
+
+/** A received address as rpc_ptr cb_items: a trampoline that calls the domain (null for NULL). */
+export function cb_items_from(ch: GlueChannel, word: bigint): CbItemsFn | null {
+  const address = functionAddress(word);
+  return address === 0 ? null : trampoline(address, (n: number, items: Item[] | null) => call_cb_items(ch, address, n, items));
 }
