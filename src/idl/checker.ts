@@ -333,6 +333,7 @@ class Checker {
           : `${what} cannot be void`);
         return null;
       case "string":
+        // KSplit writes both `string` and `string *` for a char *; more is a pointer to a pointer.
         if (t.pointers > 1) return tooDeep();
         return { kind: "string", isConst: t.isConst };
       case "array": {

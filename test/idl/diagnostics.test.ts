@@ -272,3 +272,42 @@ describe("compileIdl", () => {
     expect(field.callerMode).toBe("alloc");
   });
 });
+
+describe("arrays of projections and pointers to pointers", () => {
+  it("what an array of projections can hold, and where", () => {
+    expect(diagnostics(lines(
+      "module m {",
+      "  projection <struct s> p { u32 n; array<projection p, null> *a; array<projection p, 0> b; }",
+      "  projection <union u, k> v { u32 x; }",
+      "  rpc void f(array<projection v, 2> *a, array<projection p **, 2> *b, array<projection p, 2> c);",
+      "  rpc void g(array<projection p, 2> [out] *a);",
+      "}",
+    ))).toEqual([
+      "t.idl:2:56: error: field 'a': array<projection p, null> has no terminator (a struct is not zero or NULL); give a size, or make the elements pointers: array<projection p *, null>",
+      "t.idl:2:86: error: field 'b': array size 0; an array of projections has 1 to 512 elements",
+      "t.idl:4:20: error: an array of union projection 'v': each element would need a discriminator of its own; make the element a struct projection that holds the union and its discriminator",
+      "t.idl:4:47: error: array elements can be projections or projection pointers, not pointers to pointers",
+      "t.idl:4:71: error: argument 'c': arrays are passed by pointer; write 'array<...> *c'",
+      "t.idl:5:38: error: [out] on array of projections argument 'a': the array crosses with the call; mark the projection's fields that come back [out]",
+    ]);
+  });
+
+  it("'projection p **' is for arguments; alloc and bind name the side that receives *arg", () => {
+    expect(diagnostics(lines(
+      "module m {",
+      "  projection <struct s> p { u32 n; projection p **next; }",
+      "  rpc s32 make(projection p [out, alloc(callee)] **r);",
+      "  rpc s32 use(projection p [alloc(caller)] **r);",
+      "  rpc s32 drop(projection p [in, dealloc(callee)] **r);",
+      "  rpc void ints(u64 **a, string **s);",
+      "}",
+    ))).toEqual([
+      "t.idl:2:36: error: field 'next': 'projection p **' is supported for arguments only (an object handed back through an out-parameter); a field holds 'projection p *' or 'array<projection p *, N> *'",
+      "t.idl:3:35: error: alloc(callee) on [out] argument 'r': the callee receives nothing through it; the object it stores in *r reaches the caller on the reply, so write alloc(caller) (alloc(caller): the caller makes its copy of the callee's new object)",
+      "t.idl:4:29: error: alloc(caller) on argument 'r', which is not [out]: nothing comes back to the caller through it; did you mean alloc(callee)?",
+      "t.idl:5:34: error: dealloc(callee) on argument 'r', a pointer to a projection pointer: not supported; pass the object as 'projection p [dealloc(callee)] *' to an rpc that drops it",
+      "t.idl:6:17: error: argument 'a': pointers to pointers are supported only as 'projection NAME **' arguments (for an integer the callee hands back, use 'u64 [out] *'; for several, 'array<u64, N> [out] *')",
+      "t.idl:6:26: error: argument 's': pointers to pointers are supported only as 'projection NAME **' arguments (for a string the callee fills in, use 'array<char, N> [out] *')",
+    ]);
+  });
+});
