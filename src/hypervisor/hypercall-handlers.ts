@@ -6,9 +6,10 @@ import { RAX, RBX, RCX, RDX } from "../machine/cpu/arch.ts";
 import {
   EXIT_CPUID, EPTP_LIST_ADDR, VM_FUNCTION_CONTROLS, SECONDARY_CONTROLS, CPU2_ENABLE_VM_FUNCTIONS, VMFUNC_EPTP_SWITCHING,
 } from "../machine/vmx/fields.ts";
-import { INVEPT_SINGLE_CONTEXT } from "../machine/vmx/capabilities.ts";
+import { INVEPT_SINGLE_CONTEXT, INVEPT_ALL_CONTEXT } from "../machine/vmx/capabilities.ts";
+import { validEptp } from "../machine/vmx/ept.ts";
 import {
-  HC_PROBE, HC_INSTALL_EPTP_LIST, HC_MAP_PAGE, HC_ABORT, HC_READ_COUNTER, HC_REGISTER_UPCALL, HC_SET_PROGRESS,
+  HC_PROBE, HC_INSTALL_EPTP_LIST, HC_MAP_PAGE, HC_ABORT, HC_READ_COUNTER, HC_REGISTER_UPCALL, HC_SET_PROGRESS, HC_INVEPT,
   HC_OK, HC_EINVAL, HC_EFAULT, HC_ENOMEM, HYPERVISOR_SIGNATURE, HYPERVISOR_VERSION,
 } from "./hypercalls.ts";
 import { EPT_K_LIMIT } from "./ept-k.ts";
@@ -80,6 +81,9 @@ export function hypercall(v: Vcpu, services: HypervisorServices, leaf: number): 
         v.lastProgress = null;
       }
       break;
+    case HC_INVEPT:
+      result = invept(v, rbx);
+      break;
   }
   set(v, RAX, result);
   v.skip();
@@ -93,6 +97,14 @@ function mapPage(v: Vcpu, pool: PagePool, gpa: number, hpa: number): number {
   if (!v.ept.remap(v.id, gpa, hpa)) return HC_ENOMEM;
   // This vCPU's cached translations through its EPT_K may hold the old page.
   const r = v.vmx.invept(INVEPT_SINGLE_CONTEXT, v.eptp);
+  if (r !== 0) throw new Error(`INVEPT failed (${r})`);
+  return HC_OK;
+}
+
+/** INVEPT for the kernel: single-context for `eptp`, all-context for 0; a malformed EPTP is refused, not executed. */
+function invept(v: Vcpu, eptp: number): number {
+  if (eptp !== 0 && (eptp < 0 || !validEptp(eptp % 4294967296, Math.floor(eptp / 4294967296)))) return HC_EINVAL;
+  const r = eptp === 0 ? v.vmx.invept(INVEPT_ALL_CONTEXT, 0) : v.vmx.invept(INVEPT_SINGLE_CONTEXT, eptp);
   if (r !== 0) throw new Error(`INVEPT failed (${r})`);
   return HC_OK;
 }

@@ -38,7 +38,15 @@ export const HC_REGISTER_UPCALL = HYPERCALL_BASE + 5;
 /** SET_PROGRESS(RBX = guest-physical address of this vCPU's 64-bit progress counter): the watchdog reads it. */
 export const HC_SET_PROGRESS = HYPERCALL_BASE + 6;
 
-export const HYPERCALL_COUNT = 7;
+/**
+ * INVEPT(RBX = an EPTP, or 0 for all): drops this vCPU's cached translations made through
+ * that EPTP (single-context), or through every EPTP (all-context). The kernel makes it on
+ * each vCPU after it removed or narrowed entries of a domain's EPT_I, which only the
+ * hypervisor can flush (INVEPT is a root-operation instruction).
+ */
+export const HC_INVEPT = HYPERCALL_BASE + 7;
+
+export const HYPERCALL_COUNT = 8;
 
 /** "LVDH" as CPUID returns text (little-endian bytes in EBX). */
 export const HYPERVISOR_SIGNATURE = 0x4844564c;

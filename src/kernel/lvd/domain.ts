@@ -14,15 +14,20 @@
 //    the kernel's top-level table to the domain's own.
 //  - One EPT_I per vCPU, so per-vCPU pages (GDT/TSS, later IST stacks) are mapped only on
 //    their own vCPU.
+//  - Its capabilities (capabilities.ts), and the kernel's pages they lent it, mapped in the
+//    mappings area of the window: in EPT_I only, never executable, and not its own (not
+//    in `frames`: the kernel frees them, not release()).
 
 import type { Kernel } from "../kernel.ts";
 import { PageTableBuilder, type TableMemory } from "../../machine/page-tables.ts";
+import { CSpace, Capability, RIGHT_GRANT } from "./capabilities.ts";
 import { EptBuilder } from "../../machine/vmx/ept-tables.ts";
 import type { LinkedImage } from "../../machine/elf.ts";
 import { DirectMapTables } from "../mm/address-space.ts";
 import { PAGE, phys2virt } from "../layout.ts";
 import {
-  WINDOW_SIZE, STACKS_OFFSET, STACK_PAGES, EXT_OFFSET, HEAP_OFFSET, HEAP_SIZE, TABLES_OFFSET, windowOf, gpaOf,
+  WINDOW_SIZE, STACKS_OFFSET, STACK_PAGES, EXT_OFFSET, HEAP_OFFSET, HEAP_SIZE, TABLES_OFFSET, MAPPINGS_OFFSET, MAPPINGS_SIZE,
+  windowOf, gpaOf,
 } from "./layout.ts";
 
 const LARGE = 0x200000;
@@ -62,6 +67,14 @@ export class Domain {
   private readonly eptPages: number[] = [];
   /** Crossings into it, for reports. */
   calls = 0;
+  /** Its capability space. */
+  readonly cspace: CSpace;
+  /** The kernel's root capability naming this domain: capabilities to send it capabilities derive from it. */
+  readonly selfCap: Capability;
+  /** Machine page of each guest-physical page of the mappings area that is mapped (lent by the kernel). */
+  private readonly lent = new Map<number, number>();
+  /** vCPUs that may still cache translations EPT_I no longer has (ept-shootdown.ts). */
+  readonly staleOn: boolean[];
 
   constructor(
     private readonly k: Kernel,
@@ -72,6 +85,9 @@ export class Domain {
     this.window = windowOf(id);
     this.gpa = gpaOf(id);
     this.nesting = k.percpus.map(() => 0);
+    this.staleOn = k.percpus.map(() => false);
+    this.cspace = new CSpace(this);
+    this.selfCap = new Capability(this, RIGHT_GRANT, null, null, 0);
     const tm = new DomainTables(this, new DirectMapTables(k.mem));
     this.tables = new PageTableBuilder(tm, () => this.tablePage());
   }
@@ -152,11 +168,36 @@ export class Domain {
     return va;
   }
 
+  /** Whether [va, va + pages) lies in the mappings area and nothing is mapped there yet. */
+  canLend(va: number, pages: number): "ok" | "outside" | "taken" {
+    const off = va - this.window;
+    if (va % PAGE !== 0 || off < MAPPINGS_OFFSET || off + pages * PAGE > MAPPINGS_OFFSET + MAPPINGS_SIZE) return "outside";
+    for (let p = 0; p < pages; p++) if (this.lent.has(this.gpa + off + p * PAGE)) return "taken";
+    return "ok";
+  }
+
+  /** Maps the kernel's machine pages at `va` (checked by canLend) in every EPT_I: readable, writable if `write`, never executable. */
+  lend(va: number, pages: readonly number[], write: boolean): void {
+    const gpa = this.gpa + (va - this.window);
+    pages.forEach((hpa, p) => {
+      this.lent.set(gpa + p * PAGE, hpa);
+      for (const ept of this.epts) ept.map(gpa + p * PAGE, hpa, PAGE, { read: true, write });
+    });
+  }
+
+  /** Unmaps `pages` lent pages at `va` from every EPT_I (the caller drops cached translations: ept-shootdown.ts). */
+  unmapLent(va: number, pages: number): void {
+    const gpa = this.gpa + (va - this.window);
+    for (let p = 0; p < pages; p++) this.lent.delete(gpa + p * PAGE);
+    for (const ept of this.epts) ept.unmap(gpa, pages * PAGE);
+  }
+
   /** The kernel's address (direct map) of domain address `va`, or null if the domain has no page there. */
   kernelAddress(va: number): number | null {
     const off = va - this.window;
     if (off < 0 || off >= WINDOW_SIZE) return null;
-    const hpa = this.frames.get(this.gpa + off - (off & 0xfff));
+    const page = this.gpa + off - (off & 0xfff);
+    const hpa = this.frames.get(page) ?? this.lent.get(page);
     return hpa === undefined ? null : phys2virt(hpa) + (off & 0xfff);
   }
 
@@ -177,6 +218,7 @@ export class Domain {
   release(): void {
     for (const hpa of [...this.frames.values(), ...this.eptPages]) this.k.pages.release(hpa);
     this.frames.clear();
+    this.lent.clear();
     this.eptPages.length = 0;
   }
 }

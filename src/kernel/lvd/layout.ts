@@ -14,6 +14,7 @@
 //   STACKS_OFFSET     per-vCPU stacks, each with an unmapped guard page below
 //   EXT_OFFSET        per-vCPU extended register pages
 //   HEAP_OFFSET       the heap, grown by the ALLOC_PAGES syscall
+//   MAPPINGS_OFFSET   memory the kernel granted (capabilities.ts), where the MAP syscall puts it
 //   TABLES_OFFSET     the domain's own page tables, mapped read-only (Inv 2)
 
 export const WINDOW_BASE = -0x40000000; // FFFF_FFFF_C000_0000
@@ -27,6 +28,8 @@ export const STACK_PAGES = 4;
 export const EXT_OFFSET = 24 << 20;
 export const HEAP_OFFSET = 32 << 20;
 export const HEAP_SIZE = 24 << 20;
+export const MAPPINGS_OFFSET = HEAP_OFFSET + HEAP_SIZE;
+export const MAPPINGS_SIZE = 6 << 20;
 export const TABLES_OFFSET = 62 << 20;
 
 /** The per-vCPU state page: one guest-physical page, a different machine page per vCPU in EPT_K. */

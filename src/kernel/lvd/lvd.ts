@@ -27,6 +27,8 @@ import { DomainChannel } from "./channel.ts";
 import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./layout.ts";
 import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES } from "../layout.ts";
 import { syscall } from "./syscalls.ts";
+import { dropCapabilities } from "./capabilities.ts";
+import { catchUp } from "./ept-shootdown.ts";
 import { PT_REGS } from "../arch/frame.ts";
 import {
   KIND_RPC, KIND_RPC_PTR, KIND_INIT, KIND_EXIT, KIND_SYSCALL, KIND_REPLY, KIND_ERROR, MAX_WORDS, header as wireHeader, headerCount,
@@ -190,6 +192,7 @@ export class Lvd {
       yield* this.call(d, [header(KIND.EXIT)]);
       d.dead = "unloaded";
     }
+    yield* dropCapabilities(this.k, d); // what it held, what it passed on, what others held to it
     if (d.nesting.every((n) => n === 0)) {
       d.release();
       this.domains.delete(d.id);
@@ -203,6 +206,7 @@ export class Lvd {
   *call(d: Domain, words: bigint[]): KernelPath<bigint[]> {
     const k = this.k;
     if (d.dead) throw new DomainKilled(d);
+    yield* catchUp(k, d); // translations an unmap on another vCPU left on this one
     const cpu = k.cpu;
     const c = cpu.id;
     const t = k.current();

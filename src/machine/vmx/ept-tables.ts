@@ -85,6 +85,58 @@ export class EptBuilder {
     throw new Error(`EPT: no level with shift ${shift}`);
   }
 
+  /**
+   * Makes guest-physical [gpa, gpa+size) (4 KB aligned) not present: the leaves are
+   * cleared, tables that were never built stay unbuilt, and a large page covering part of
+   * the range is split first so that the rest of it keeps its mapping. The processor may
+   * still hold translations of the range: whoever runs with these tables must INVEPT.
+   */
+  unmap(gpa: number, size: number): void {
+    if (gpa % 4096 !== 0 || size % 4096 !== 0) {
+      throw new Error(`EPT unmap: 0x${gpa.toString(16)} (+0x${size.toString(16)}) is not 4 KB aligned`);
+    }
+    for (let off = 0; off < size; off += 4096) {
+      const entry = this.existingLeaf(gpa + off);
+      if (entry === null) continue;
+      if (entry.shift !== 12) {
+        const span = 2 ** entry.shift;
+        const start = gpa + off, base = start - (start % span);
+        if (start === base && size - off >= span) {
+          this.mem.write64(entry.pa, 0, 0); // the whole large page goes
+          off += span - 4096;
+          continue;
+        }
+        this.split(entry.pa, entry.shift);
+        off -= 4096; // walk again, now down to the smaller pages
+        continue;
+      }
+      this.mem.write64(entry.pa, 0, 0);
+    }
+  }
+
+  /** The host-physical address `gpa` maps to and its rights (bits 2:0), or null if not present; builds nothing. */
+  lookup(gpa: number): { hpa: number; rights: number } | null {
+    const entry = this.existingLeaf(gpa);
+    if (entry === null) return null;
+    const lo = this.mem.read32(entry.pa), hi = this.mem.read32(entry.pa + 4);
+    const span = 2 ** entry.shift;
+    const base = (hi & ADDR_HI) * 4294967296 + ((lo & ~0xfff) >>> 0);
+    return { hpa: base + (gpa % span), rights: lo & 7 };
+  }
+
+  /** The present leaf entry on the walk for `gpa` (its address and level), or null where the walk stops at a non-present entry. */
+  private existingLeaf(gpa: number): { pa: number; shift: number } | null {
+    let table = this.root;
+    for (const s of SHIFTS) {
+      const entry = table + (Math.floor(gpa / 2 ** s) & 511) * 8;
+      const lo = this.mem.read32(entry), hi = this.mem.read32(entry + 4);
+      if ((lo & 7) === 0) return null;
+      if (s === 12 || (lo & 0x80) !== 0) return { pa: entry, shift: s };
+      table = (hi & ADDR_HI) * 4294967296 + ((lo & ~0xfff) >>> 0);
+    }
+    return null;
+  }
+
   /** Replaces the large-page entry at `entry` (level `shift`) by a table of 512 pages of the next size. */
   private split(entry: number, shift: number): void {
     const lo = this.mem.read32(entry), hi = this.mem.read32(entry + 4);
