@@ -13,6 +13,7 @@ import { hypercall } from "../../src/kernel/late-launch.ts";
 import { HC_INVEPT, HC_EINVAL } from "../../src/hypervisor/hypercalls.ts";
 import { VPID } from "../../src/machine/vmx/fields.ts";
 import { headerKind } from "../../src/idl/wire.ts";
+import { EptBuilder } from "../../src/machine/vmx/ept-tables.ts";
 
 const REGIONS = "drivers/tests/domain_regions.c";
 const PAGE = 4096;
@@ -145,6 +146,38 @@ describe("domain syscalls: kernel-granted memory and capabilities", () => {
       expect(late.killed).toBeNull();
       expect(why).toMatch(/^EPT violation at RIP .* <revoked:lvd_dispatch\+/);
       yield* destroyRegion(k, region);
+    }, { cpus: 2 });
+  });
+
+  it("a domain's unmap on one vCPU: that vCPU is flushed at once, the other before it runs the domain again", () => {
+    runLvd(function* (k, lvd) {
+      const d = yield* create(lvd, "spread");
+      const f = driver(lvd, d);
+      const region = MemoryRegion.allocate(k, 1);
+      k.mem.write64(region.kernelAddress(0), 13);
+      expect(yield* f.map(grant(d, region, R), 0, R)).toBe(0);
+      const on = (c: number, body: () => KernelPath) => k.spawn(`on-vcpu-${c}`, body, c);
+      let seen = 0;
+      yield* k.join(on(1, function* () {
+        seen = yield* f.peek(0);
+      }));
+      expect(seen).toBe(13);
+      const cpu1 = k.machine.cpus[1].vmx!;
+      const cachedOn1 = () => cpu1.tlbs.validEntries(cpu1.vmcs.get(VPID), d.eptps[1] - (d.eptps[1] % PAGE));
+      expect(cachedOn1()).toBeGreaterThan(0);
+      let afterUnmap = { here: true, there: false };
+      yield* k.join(on(0, function* () {
+        expect(yield* f.unmap(0)).toBe(0);
+        // This vCPU is flushed; vCPU 1 is marked stale, unless its flushing thread already ran.
+        afterUnmap = { here: d.staleOn[0], there: d.staleOn[1] || cachedOn1() === 0 };
+      }));
+      expect(afterUnmap).toEqual({ here: false, there: true });
+      let why = "";
+      yield* k.join(on(1, function* () {
+        why = yield* killedBy(d, f.peek(0));
+      }));
+      expect(d.staleOn).toEqual([false, false]);
+      expect(why).toMatch(/^EPT violation .* <spread:lvd_dispatch\+/);
     }, { cpus: 2 });
   });
 
@@ -300,5 +333,47 @@ describe("domain syscalls: kernel-granted memory and capabilities", () => {
       expect(ok.rax).toBe(0);
       expect(cpu.vmx!.tlbs.validEntries(vpid, ep4ta)).toBe(0);
     });
+  });
+});
+
+describe("EptBuilder.unmap (what the mapping syscalls remove entries with)", () => {
+  /** Tables in a plain buffer: physical address = offset. */
+  function tables() {
+    const bytes = new Uint8Array(64 * PAGE);
+    const view = new DataView(bytes.buffer);
+    let next = 0;
+    const mem = {
+      read32: (pa: number) => view.getUint32(pa, true),
+      write64: (pa: number, lo: number, hi: number) => {
+        view.setUint32(pa, lo >>> 0, true);
+        view.setUint32(pa + 4, hi >>> 0, true);
+      },
+      load: (pa: number, data: Uint8Array) => bytes.set(data, pa),
+    };
+    return new EptBuilder(mem, () => (next += PAGE) - PAGE);
+  }
+
+  it("clears 4 KB leaves, builds no tables for what was never mapped, and splits a 2 MB page keeping the rest of it", () => {
+    const ept = tables();
+    ept.map(0x200000, 0x400000, 0x200000, { read: true, write: true }, 0x200000);
+    ept.map(0x1000, 0x9000, 2 * PAGE, { read: true });
+    ept.unmap(0x1000, PAGE);
+    expect(ept.lookup(0x1000)).toBeNull();
+    expect(ept.lookup(0x2000)).toEqual({ hpa: 0xa000, rights: 1 });
+    ept.unmap(0x80000000, 4 * PAGE); // nothing there: nothing happens
+    expect(ept.lookup(0x80000000)).toBeNull();
+    ept.unmap(0x203000, PAGE);
+    expect(ept.lookup(0x203000)).toBeNull();
+    expect(ept.lookup(0x202008)).toEqual({ hpa: 0x402008, rights: 3 });
+    expect(ept.lookup(0x204000)).toEqual({ hpa: 0x404000, rights: 3 });
+    expect(ept.lookup(0x3ff000)).toEqual({ hpa: 0x5ff000, rights: 3 });
+  });
+
+  it("removes a whole large page when the range covers it", () => {
+    const ept = tables();
+    ept.map(0x200000, 0x400000, 0x400000, { read: true }, 0x200000);
+    ept.unmap(0x200000, 0x200000);
+    expect(ept.lookup(0x300000)).toBeNull();
+    expect(ept.lookup(0x400000)).toEqual({ hpa: 0x600000, rights: 1 });
   });
 });
