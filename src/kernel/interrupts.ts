@@ -11,7 +11,7 @@ import { EXCEPTION_NAMES, PF_VEC, NMI } from "../machine/cpu/arch.ts";
 import { hex64 } from "../machine/cpu/interrupts.ts";
 import type { Kernel } from "./kernel.ts";
 import type { KernelPath, Thread } from "./thread.ts";
-import { PT_REGS } from "./arch/frame.ts";
+import { PT_REGS, IRQ_ENTRY, ORIGIN } from "./arch/frame.ts";
 import { TIMER_VECTOR, RESCHEDULE_VECTOR, STOP_VECTOR, SPURIOUS_VECTOR } from "./arch/lapic.ts";
 import { WaitQueue } from "./sync.ts";
 import { IST_OF_VECTOR } from "./arch/descriptors.ts";
@@ -22,6 +22,8 @@ export class Interrupts {
   private readonly handlers = new Map<number, IrqHandler>();
   /** Interrupts handled, by vector. */
   readonly counts = new Map<number, number>();
+  /** Interrupts and exceptions that arrived while a domain ran. */
+  fromDomains = 0;
   private readonly deferred: (() => KernelPath)[][];
   private readonly workerWait: WaitQueue[];
 
@@ -42,20 +44,38 @@ export class Interrupts {
     this.handlers.set(vector, handler);
   }
 
-  /** The interrupt gate: RSP is at the saved registers. */
+  /** The interrupt gate: RSP is at the words the entry pushed below the saved registers (IRQ_ENTRY). */
   enter(cpu: Cpu): void {
-    const frame = cpu.rsp;
-    this.k.executor.enter(cpu, this.handle(frame), () => {
+    const entry = cpu.rsp;
+    let kill: string | null = null;
+    this.k.executor.enter(cpu, this.handle(entry, (why) => (kill = why)), () => {
       const c = this.k.cpu;
-      c.rsp = frame;
+      // A domain broke a rule: it is killed and the crossing it was in fails (lvd.ts).
+      if (kill !== null) return this.k.lvd!.killInterrupted(c, kill);
+      c.rsp = entry;
       c.nextRip = this.k.percpu().stopped ? this.k.symbols.lvd_halt_forever : this.k.symbols.lvd_irq_return;
     });
   }
 
-  private *handle(frame: number): KernelPath {
+  private *handle(entry: number, killDomain: (why: string) => void): KernelPath {
     const k = this.k;
     const t = k.current();
+    const origin = k.mem.read64(entry + IRQ_ENTRY.origin);
+    const frame = entry + IRQ_ENTRY.regs;
     const vector = k.mem.read64(frame + PT_REGS.vector) & 0xff;
+    if (origin !== ORIGIN.kernel) {
+      this.fromDomains++;
+      const why = k.lvd ? k.lvd.interrupted(k.cpu, vector, origin, frame) : "an interrupt from a domain with LVD not running";
+      if (why !== null) {
+        // What the domain did is over; a real interrupt behind it is still handled (EOI).
+        if (vector >= 32 && k.lapic.inService(vector)) {
+          const r = this.handlers.get(vector)?.(vector);
+          if (r) yield* r;
+        }
+        killDomain(why);
+        return;
+      }
+    }
     this.counts.set(vector, (this.counts.get(vector) ?? 0) + 1);
     k.percpu().interrupts++;
     k.charge("irqDispatch");
@@ -69,8 +89,9 @@ export class Interrupts {
     }
     t.irqDepth--;
     const pc = k.percpu();
-    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined) {
-      // (A frame on an IST stack is this vCPU's: that thread must not move elsewhere.)
+    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined && origin === ORIGIN.kernel) {
+      // (A frame on an IST stack is this vCPU's: that thread must not move elsewhere; and
+      // no thread switch happens inside a domain: lvd.ts reschedules when the crossing returns.)
       yield* k.scheduler.schedule();
     }
   }

@@ -26,6 +26,7 @@ import type { Hypervisor } from "../hypervisor/hypervisor.ts";
 import { ModuleLoader } from "./modules/loader.ts";
 import { exportKernelFunctions } from "./modules/exports.ts";
 import { ENTRY_OBJECT } from "./arch/entry.generated.ts";
+import { IRQ_ENTRY_OBJECT } from "./arch/irq-entry.generated.ts";
 import { SELFTEST_OBJECT } from "./arch/selftest.generated.ts";
 import { BENCH_OBJECT } from "./arch/bench.generated.ts";
 import { TRAMPOLINE_OBJECT } from "./lvd/trampoline.generated.ts";
@@ -44,6 +45,12 @@ export interface KernelConfig {
   slice?: number;
   /** Pages of a kernel thread's stack. */
   stackPages?: number;
+  /**
+   * Interrupt entry: exitless (every vector on an IST, delivered into domains without a VM
+   * exit; irq-entry.S), the default, or vanilla (the CPU's frame on the interrupted
+   * stack): the kernel without LVD's entry, for Table 3. Domains need exitless entry.
+   */
+  exitless?: boolean;
 }
 
 /** An exported kernel function: its arguments are the first six integer argument registers. */
@@ -78,6 +85,7 @@ export class Kernel implements ExecutorHost {
   readonly returnGate: number;
   readonly tickCycles: number;
   readonly stackPages: number;
+  readonly exitless: boolean;
   readonly stats: KernelStats = { preemptions: 0, oopses: 0, threadsCreated: 0, threadsExited: 0 };
   readonly threads = new Map<number, Thread>();
   /** Exported functions by name: their gate addresses (what modules link against). */
@@ -110,6 +118,7 @@ export class Kernel implements ExecutorHost {
   ) {
     this.tickCycles = config.tickCycles ?? 100_000;
     this.stackPages = config.stackPages ?? 4;
+    this.exitless = config.exitless ?? true;
     this.mem = new GuestMemory(() => this.cpu);
     this.gates = new Gates(machine.mem);
     this.executor = new Executor(this);
@@ -125,6 +134,7 @@ export class Kernel implements ExecutorHost {
     this.gates.bind("lvd_gate_irq", (cpu) => this.interrupts.enter(cpu));
     const objects = [
       parseElf(decodeBase64(ENTRY_OBJECT), "entry.o"),
+      parseElf(decodeBase64(IRQ_ENTRY_OBJECT), "irq-entry.o"),
       parseElf(decodeBase64(SELFTEST_OBJECT), "selftest.o"),
       parseElf(decodeBase64(BENCH_OBJECT), "bench.o"),
       parseElf(decodeBase64(TRAMPOLINE_OBJECT), "trampoline.o"),

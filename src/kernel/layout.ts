@@ -27,7 +27,7 @@ export const VMAP_BASE = -0x370000000000; // FFFF_C900_0000_0000
 export const VMAP_SPAN = 2 ** 39;
 export const KERNEL_BASE = -0x80000000; // FFFF_FFFF_8000_0000
 export const MODULES_BASE = -0x60000000; // FFFF_FFFF_A000_0000
-export const MODULES_END = -0x1000000; // FFFF_FFFF_FF00_0000
+export const MODULES_END = -0x40000000; // FFFF_FFFF_C000_0000: the domain windows start here (lvd/layout.ts, Inv 1)
 
 export const AP_START_PAGE = 0x8000;
 export const BOOT_GDT = 0x9000;

@@ -2,7 +2,8 @@ import { describe, it, expect } from "vitest";
 import { runKernel, xorshift } from "../helpers/kernel.ts";
 import { workload, type WorkloadResult } from "../../src/kernel/selftest.ts";
 import { call } from "../../src/kernel/thread.ts";
-import { PT_REGS } from "../../src/kernel/arch/frame.ts";
+import { PT_REGS, IRQ_ENTRY } from "../../src/kernel/arch/frame.ts";
+import { IST_COUNT, IST_EXCEPTIONS, IST_INTERRUPTS } from "../../src/kernel/arch/descriptors.ts";
 
 describe("kernel boot and shutdown", () => {
   it("boots on one vCPU, runs main, and shuts down through the exit port", () => {
@@ -32,8 +33,22 @@ describe("kernel boot and shutdown", () => {
       expect(c.gdtBase).toBe(pc.gdt);
       expect(c.trSel).toBe(0x30);
       expect(c.segBase[5]).toBe(pc.area); // GS base: the per-CPU area
-      expect(pc.istTops).toHaveLength(3);
+      expect(pc.istTops).toHaveLength(IST_COUNT);
+      // Exitless entry: every vector on an IST (#DF, NMI, #MC their own; exceptions; interrupts).
+      const istOfGate = (v: number) => r.k.mem.read32(r.k.idt + v * 16 + 4) & 7;
+      expect([8, 2, 18, 14, 0x20, 0xff].map(istOfGate)).toEqual([1, 2, 3, IST_EXCEPTIONS, IST_INTERRUPTS, IST_INTERRUPTS]);
     }
+  });
+
+  it("a vanilla kernel (exitless: false) takes interrupts on the interrupted stack, #DF, NMI and #MC on their own", () => {
+    const r = runKernel(function* (k) {
+      k.cpu.rflags |= 0x200; // interrupts on while it works
+      yield* call(k.symbols.lvd_work, 1, 100_000);
+    }, { exitless: false });
+    const istOfGate = (v: number) => r.k.mem.read32(r.k.idt + v * 16 + 4) & 7;
+    expect([8, 2, 18, 14, 0x20].map(istOfGate)).toEqual([1, 2, 3, 0, 0]);
+    expect(r.run.stop).toBe("exit");
+    expect(r.k.interrupts.counts.get(0x20)).toBeGreaterThan(0);
   });
 });
 
@@ -99,7 +114,7 @@ describe("threads and preemption", () => {
     let seen = 0;
     runKernel(function* (k) {
       k.interrupts.request(0x40, () => {
-        const frame = k.cpu.rsp;
+        const frame = k.cpu.rsp + IRQ_ENTRY.regs;
         seen = k.mem.read64(frame + PT_REGS.vector);
         k.lapic.eoi();
       });

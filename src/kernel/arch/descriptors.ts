@@ -22,7 +22,15 @@ export const TSS_BYTES = 0x68;
 
 /** The vectors delivered on an IST stack of their own (as Linux): vector -> IST slot. */
 export const IST_OF_VECTOR: Readonly<Record<number, number>> = { 8: 1, 2: 2, 18: 3 }; // #DF, NMI, #MC
-export const IST_COUNT = 3;
+/** Exitless delivery (irq-entry.S) puts every other vector on an IST too: exceptions on one, interrupts on another. */
+export const IST_EXCEPTIONS = 4;
+export const IST_INTERRUPTS = 5;
+export const IST_COUNT = 5;
+
+/** The IST slot of `vector`: its own for #DF, NMI and #MC; with exitless delivery, one for the rest of 0-31 and one for 32-255. */
+export function istOf(vector: number, exitless: boolean): number {
+  return IST_OF_VECTOR[vector] ?? (!exitless ? 0 : vector < 32 ? IST_EXCEPTIONS : IST_INTERRUPTS);
+}
 
 export function writeGdt(mem: GuestMemory, gdt: number, tss: number): void {
   const put = (index: number, [lo, hi]: [number, number]) => {

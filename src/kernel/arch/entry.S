@@ -4,12 +4,11 @@
  * The kernel is TypeScript (src/kernel), bound to the machine through native gates.
  * What it cannot do as TypeScript is here: instructions that the hypervisor intercepts
  * once the kernel runs as its guest (MSRs, control registers, port I/O, descriptor
- * tables, CPUID), so that their cost and their VM exits come from running them; the
- * interrupt entry stubs and the return path (IRETQ); and the idle loop (HLT).
+ * tables, CPUID), so that their cost and their VM exits come from running them; and the
+ * idle loop (HLT). The interrupt entry is irq-entry.S.
  *
  * The kernel calls these routines with the System V calling convention through its
- * "call" effect (src/kernel/exec.ts). `lvd_gate_irq` is a native gate: an undefined
- * symbol the kernel resolves to a gate address when it links this object at boot.
+ * "call" effect (src/kernel/exec.ts).
  *
  * Built into src/kernel/arch/entry.generated.ts by `npm run build:kernel-asm`
  * (tools/build-kernel-asm.ts); test/kernel/entry-baseline.test.ts checks the two agree.
@@ -161,74 +160,3 @@ lvd_halt_forever:
 	cli
 1:	hlt
 	jmp 1b
-
-/* ---------------------------------------------------------------- interrupts */
-
-/*
- * One 16-byte stub per vector: push a zero error code where the CPU pushes none, push
- * the vector, join the common path. The IDT points vector v at lvd_irq_stubs + 16 * v.
- * They and the return path sit on pages of their own, which domains may execute too
- * (an exception inside a domain runs them before it reaches the kernel's gate).
- */
-	.section .text.lvd_irq_entry, "ax"
-	.balign 4096
-	.globl lvd_irq_stubs
-lvd_irq_stubs:
-	vector = 0
-	.rept 256
-	.balign 16
-	.if vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17 || vector == 21 || vector == 29 || vector == 30
-	.else
-	pushq $0
-	.endif
-	pushq $vector
-	jmp lvd_irq_common
-	vector = vector + 1
-	.endr
-
-/*
- * Saves the general registers below the vector and the CPU's frame (the layout is
- * PT_REGS in src/kernel/arch/frame.ts) and enters the kernel at its interrupt gate.
- */
-lvd_irq_common:
-	push %rdi
-	push %rsi
-	push %rdx
-	push %rcx
-	push %rax
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %rbx
-	push %rbp
-	push %r12
-	push %r13
-	push %r14
-	push %r15
-	jmp lvd_gate_irq
-
-	/* Where the kernel continues after it handled an interrupt, RSP at the saved registers. */
-	.globl lvd_irq_return
-lvd_irq_return:
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbp
-	pop %rbx
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rax
-	pop %rcx
-	pop %rdx
-	pop %rsi
-	pop %rdi
-	add $16, %rsp			/* vector and error code */
-	iretq
-
-	.balign 4096
-	.globl lvd_irq_entry_end
-lvd_irq_entry_end:

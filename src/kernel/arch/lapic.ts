@@ -5,7 +5,7 @@
 import type { GuestMemory } from "../guest-memory.ts";
 import {
   APIC_DEFAULT_BASE, APIC_EOI, APIC_SVR, APIC_ICR_LO, APIC_ICR_HI, APIC_LVT_TIMER, APIC_TIMER_INITIAL,
-  APIC_TIMER_DIVIDE, APIC_ID, DM_INIT, DM_STARTUP, DM_FIXED, SH_NONE,
+  APIC_TIMER_DIVIDE, APIC_ID, APIC_ISR, DM_INIT, DM_STARTUP, DM_FIXED, SH_NONE,
 } from "../../machine/apic.ts";
 import { phys2virt } from "../layout.ts";
 
@@ -49,6 +49,11 @@ export class Lapic {
 
   eoi(): void {
     this.write(APIC_EOI, 0);
+  }
+
+  /** Whether `vector` is in service (delivered by the APIC and not yet EOIed): INT n's vectors are not. */
+  inService(vector: number): boolean {
+    return ((this.mem.read32(APIC_VA + APIC_ISR + (vector >> 5) * 0x10) >>> (vector & 31)) & 1) === 1;
   }
 
   /** A fixed IPI with `vector` to the vCPU whose APIC ID is `dest`. */

@@ -15,15 +15,16 @@ import { PerCpu, PERCPU } from "../percpu.ts";
 import {
   PAGE, DIRECT_MAP, KERNEL_IMAGE_PA, KERNEL_TEXT_PA, GATE_PAGES, AP_START_PAGE, BOOT_STACK, BOOT_STACK_END, imageVa, phys2virt,
 } from "../layout.ts";
-import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_SEL, IST_OF_VECTOR, IST_COUNT } from "../arch/descriptors.ts";
+import { writeGdt, writeTss, writeIdtGate, writeTablePointer, GDT_BYTES, TSS_SEL, istOf, IST_COUNT } from "../arch/descriptors.ts";
 import { APIC_VA } from "../arch/lapic.ts";
 import { flagsForPerms } from "../../machine/page-tables.ts";
 import { APIC_DEFAULT_BASE } from "../../machine/apic.ts";
-import { CR4_PGE, CR4_OSFXSR, CR4_OSXSAVE } from "../../machine/cpu/arch.ts";
+import { CR4_PGE, CR4_OSFXSR, CR4_OSXSAVE, CR4_FSGSBASE } from "../../machine/cpu/arch.ts";
+import { IA32_GS_BASE } from "../../machine/cpu/ops/msr.ts";
+import { STATE, STATE_PAGE_PA } from "../lvd/layout.ts";
 
 /** XCR0: x87 and SSE state (what XSAVE saves; AVX is not executed by the machine). */
 const XCR0_X87_SSE = 3;
-import { IA32_GS_BASE } from "../../machine/cpu/ops/msr.ts";
 
 const LARGE = 0x200000;
 /** Pages of each IST stack. */
@@ -56,18 +57,23 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
   k.kernelMm = mm;
   for (const t of k.threads.values()) t.mm = mm;
   yield* call(k.symbols.lvd_write_cr3, mm.cr3);
-  const cr4 = yield* call(k.symbols.lvd_read_cr4);
-  yield* call(k.symbols.lvd_write_cr4, cr4 | CR4_PGE | CR4_OSFXSR | CR4_OSXSAVE);
-  yield* call(k.symbols.lvd_xsetbv, 0, XCR0_X87_SSE);
+  yield* cpuFeatures(k);
 
   k.heap = new KernelHeap(k.mem, k.pages);
   k.vmap = new Vmap(mm, k.pages, k.mem);
   k.bootStack = { base: phys2virt(BOOT_STACK), top: phys2virt(BOOT_STACK_END) };
 
-  // One IDT for all vCPUs; double fault, NMI and machine check on their own stacks.
+  // One IDT for all vCPUs; double fault, NMI and machine check on their own stacks, and
+  // with exitless entry every other vector on an IST as well (irq-entry.S).
   const idt = k.heap.alloc(PAGE);
-  for (let v = 0; v < 256; v++) writeIdtGate(k.mem, idt, v, k.symbols.lvd_irq_stubs + 16 * v, IST_OF_VECTOR[v] ?? 0);
+  const stubs = k.exitless ? k.symbols.lvd_ist_stubs : k.symbols.lvd_irq_stubs;
+  for (let v = 0; v < 256; v++) writeIdtGate(k.mem, idt, v, stubs + 16 * v, istOf(v, k.exitless));
   k.idt = idt;
+  // The state page exitless entry reads (lvd/layout.ts): "in the kernel". LVD gives each
+  // vCPU a copy of its own once the hypervisor runs (lvd.ts start()).
+  k.mem.fill(phys2virt(STATE_PAGE_PA), PAGE);
+  k.mem.write64(phys2virt(STATE_PAGE_PA) + STATE.inKernel, 1);
+  mm.map(imageVa(STATE_PAGE_PA), STATE_PAGE_PA, PAGE, { write: true, global: true });
 
   for (const pc of k.percpus) {
     pc.area = k.heap.alloc(PAGE);
@@ -102,6 +108,13 @@ export function* startKernel(k: Kernel, main: (k: Kernel) => KernelPath): Kernel
   yield* shutdown(k);
 }
 
+/** Global pages, SSE, XSAVE (x87 and SSE state), and RD/WRGSBASE for exitless interrupt entry. */
+function* cpuFeatures(k: Kernel): KernelPath {
+  const cr4 = yield* call(k.symbols.lvd_read_cr4);
+  yield* call(k.symbols.lvd_write_cr4, cr4 | CR4_PGE | CR4_OSFXSR | CR4_OSXSAVE | CR4_FSGSBASE);
+  yield* call(k.symbols.lvd_xsetbv, 0, XCR0_X87_SSE);
+}
+
 /** Loads this vCPU's descriptor tables, GS base, APIC and timer. */
 function* cpuInit(k: Kernel, pc: PerCpu): KernelPath {
   const scratch = pc.area + 0x100;
@@ -116,7 +129,7 @@ function* cpuInit(k: Kernel, pc: PerCpu): KernelPath {
 
 function* apMain(k: Kernel, pc: PerCpu): KernelPath {
   yield* call(k.symbols.lvd_write_cr3, k.kernelMm.cr3);
-  yield* call(k.symbols.lvd_xsetbv, 0, XCR0_X87_SSE);
+  yield* cpuFeatures(k);
   yield* cpuInit(k, pc);
   k.log(`cpu${pc.id}: online`);
   k.apOnline.complete();

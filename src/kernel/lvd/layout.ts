@@ -37,9 +37,11 @@ export const STATE_PAGE_PA = 0xb000;
 export const STATE = {
   /** The kernel stack pointer of the crossing in progress (trampoline.S). */
   kernelRsp: 0,
-  /** 1 in EPT_K's copy; the domain's view reads 0 (for the interrupt path). */
+  /** 1 in EPT_K's copy; the domain's view reads 0 (exitless interrupt entry, irq-entry.S). */
   inKernel: 8,
   cpu: 16,
+  /** The kernel's GS base on this vCPU (irq-entry.S restores it: a domain can WRGSBASE). */
+  gsBase: 24,
 } as const;
 
 export function windowOf(id: number): number {

@@ -5,12 +5,14 @@
 // A crossing is machine code (trampoline.S); this file prepares it: slot 1 of the vCPU's
 // EPTP list rewritten for the domain being entered (all other slots but 0 stay invalid),
 // a check that the kernel stack has room, a domain stack from the per-vCPU pool (or the
-// one in use when the crossing is nested), the message, interrupts off while inside the
-// domain (exitless interrupt delivery into domains comes with the IST trampolines).
+// one in use when the crossing is nested), the message. The domain runs with interrupts
+// as the kernel had them; they reach the kernel without a VM exit (exitless entry,
+// arch/irq-entry.S), and interrupted() decides what an interrupt inside a domain means.
 
 import type { Kernel } from "../kernel.ts";
 import type { Cpu } from "../../machine/cpu/cpu.ts";
-import { RDI, RSI, RDX, RAX, PF_VEC, EXCEPTION_NAMES } from "../../machine/cpu/cpu.ts";
+import { RDI, RSI, RDX, RAX, RBX, PF_VEC, EXCEPTION_NAMES } from "../../machine/cpu/cpu.ts";
+import { NMI } from "../../machine/cpu/arch.ts";
 import { IF } from "../../machine/cpu/flags.ts";
 import { hex64 } from "../../machine/cpu/interrupts.ts";
 import { linkObjects, ElfError, type ElfFile } from "../../machine/elf.ts";
@@ -29,7 +31,7 @@ import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES }
 import { syscall } from "./syscalls.ts";
 import { dropCapabilities } from "./capabilities.ts";
 import { catchUp } from "./ept-shootdown.ts";
-import { PT_REGS } from "../arch/frame.ts";
+import { PT_REGS, ORIGIN } from "../arch/frame.ts";
 import {
   KIND_RPC, KIND_RPC_PTR, KIND_INIT, KIND_EXIT, KIND_SYSCALL, KIND_REPLY, KIND_ERROR, MAX_WORDS, header as wireHeader, headerCount,
   headerKind, headerIndex,
@@ -63,6 +65,8 @@ export const XSAVE_BYTES = 832;
 interface Crossing {
   domain: Domain;
   activation: Activation;
+  /** The kernel had interrupts on: the domain runs with them on (and must not turn them on otherwise). */
+  interrupts: boolean;
 }
 
 /** What the kernel does with a domain's RPCs (the IDL's generated kernel glue, bound to the kernel's implementation). */
@@ -93,7 +97,7 @@ export class Lvd {
   /** Starts LVD on every vCPU (after the late launch): state pages and EPTP lists. */
   *start(): KernelPath {
     const k = this.k;
-    k.kernelMm.map(STATE_VA, STATE_PAGE_PA, PAGE, { write: true, global: true });
+    if (!k.exitless) throw new KernelBug("LVD needs the kernel's exitless interrupt entry (booted with exitless: false)");
     // What a domain sees of each vCPU's state page: in-kernel 0, the vCPU's number.
     const domainViews = k.percpus.map((pc) => {
       const page = k.pages.alloc();
@@ -106,6 +110,7 @@ export class Lvd {
       k.mem.fill(phys2virt(state), PAGE);
       k.mem.write64(phys2virt(state) + STATE.inKernel, 1);
       k.mem.write64(phys2virt(state) + STATE.cpu, pc.id);
+      k.mem.write64(phys2virt(state) + STATE.gsBase, pc.area);
       const mapped = yield* hypercall(k, HC_MAP_PAGE, STATE_PAGE_PA, state);
       if (mapped.rax !== 0) throw new KernelBug(`MAP_PAGE failed on vCPU ${pc.id}: ${mapped.rax}`);
       const list = k.pages.alloc();
@@ -139,8 +144,8 @@ export class Lvd {
       { va: k.idt, gpa: k.idt - phys2virt(0), hpa: k.idt - phys2virt(0) },
       ...k.percpus.map((pc) => ({ va: STATE_VA, gpa: STATE_PAGE_PA, hpa: domainViews[pc.id], cpu: pc.id })),
       ...k.percpus.map((pc) => ({ va: pc.gdt, gpa: pc.gdt - phys2virt(0), hpa: pc.gdt - phys2virt(0), cpu: pc.id })),
-      // Each vCPU's IST stacks, writable, in that vCPU's EPT_I only: no domain on one vCPU
-      // can write another's (the interrupt path that uses them inside a domain is exitless delivery's).
+      // Each vCPU's IST stacks, writable, in that vCPU's EPT_I only: interrupts inside a
+      // domain arrive on them, and no domain on one vCPU can write another's.
       ...k.percpus.flatMap((pc) => pc.istTops.flatMap((top) => [top - 2 * PAGE, top - PAGE].map((va) => {
         const pa = k.kernelMm.lookup(va);
         return { va, gpa: pa, hpa: pa, write: true, cpu: pc.id };
@@ -225,17 +230,20 @@ export class Lvd {
     const stack = this.domainStack(d, c);
     d.nesting[c]++;
     d.calls++;
-    this.crossings[c].push({ domain: d, activation: t.top! });
-    const interrupts = cpu.rflags & IF;
+    const interrupts = (cpu.rflags & IF) !== 0;
+    this.crossings[c].push({ domain: d, activation: t.top!, interrupts });
     cpu.rflags &= ~IF;
     try {
-      yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry, t.xstate);
+      yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry, t.xstate, interrupts ? 1 : 0);
     } finally {
       const now = k.cpu;
       this.crossings[now.id].pop();
       d.nesting[now.id]--;
-      if (interrupts) now.rflags |= IF;
+      now.rflags = interrupts ? now.rflags | IF : now.rflags & ~IF;
     }
+    // Interrupts inside the domain do not switch threads (no context switch inside an
+    // LVD): a reschedule they asked for happens here, back in the kernel.
+    if (interrupts && t.irqDepth === 0 && k.percpu().needResched) yield* k.scheduler.schedule();
     const reply: bigint[] = [];
     for (let i = 0; i < 8; i++) reply.push(this.readWord(msg + 8 * i));
     // The header's word count (bits 47:32, docs/glue-abi.md): more than 8 continue in the extended page.
@@ -270,6 +278,12 @@ export class Lvd {
     const words = MESSAGE_REGS.map((r) => regU64(cpu, r));
     const count = Math.min(headerCount(words[0]), MAX_WORDS);
     const domainRsp = cpu.reg64(RAX);
+    if (crossing && cpu.rflags & IF) {
+      // The springboard's first instruction turns interrupts off: this domain jumped past it.
+      this.kill(crossing.domain, `entered the springboard past its CLI (interrupts on in the kernel's EPT), RIP 0x${hex64(cpu.rip)}`);
+      this.fail(cpu, crossing);
+      return;
+    }
     this.savedDomainRsp[c].push(domainRsp);
     const self = this;
     k.executor.enter(cpu, (function* () {
@@ -290,6 +304,7 @@ export class Lvd {
       this.savedDomainRsp[now.id].pop();
       const w = reply as bigint[];
       MESSAGE_REGS.forEach((r, i) => setRegU64(now, r, w[i] ?? 0n));
+      now.setReg64(RBX, crossing!.interrupts ? 1 : 0); // lvd_springboard_return turns them back on
       now.nextRip = k.symbols.lvd_springboard_return;
     });
   }
@@ -346,15 +361,6 @@ export class Lvd {
     const k = this.k;
     const linear = k.mem.read64(frame + UPCALL_FRAME_GUEST_LINEAR);
     const gpa = k.mem.read64(frame + UPCALL_FRAME_GUEST_PHYSICAL);
-    const regs = d.kernelAddress(k.mem.read64(frame + UPCALL_FRAME_RSP));
-    if (kind === UPCALL_EPT_VIOLATION && rip === k.gates.byName.get("lvd_gate_irq") && regs !== null) {
-      // An exception (or interrupt) inside the domain: the entry stub saved the registers
-      // on the domain's stack and jumped to the kernel's gate, which EPT_I does not map.
-      const vector = k.mem.read64(regs + PT_REGS.vector);
-      const at = k.mem.read64(regs + PT_REGS.rip);
-      const addr = vector === PF_VEC ? `, address 0x${hex64(k.cpu.cr2)}` : "";
-      return `exception ${EXCEPTION_NAMES[vector] ?? `vector ${vector}`} at RIP 0x${hex64(at)}${this.symbolIn(d, at)}${addr}`;
-    }
     const name = UPCALL_KIND_NAMES[kind] ?? `upcall ${kind}`;
     const detail = kind === UPCALL_EPT_VIOLATION ? `, guest-physical 0x${gpa.toString(16)}, linear 0x${hex64(linear)}` : `, detail ${k.mem.read64(frame + UPCALL_FRAME_DETAIL)}`;
     return `${name} at RIP 0x${hex64(rip)}${this.symbolIn(d, rip) || ` <${k.symbolAt(rip) ?? "?"}>`}${detail}`;
@@ -364,6 +370,43 @@ export class Lvd {
     if (rip < d.window || rip >= d.window + WINDOW_SIZE) return "";
     const s = d.image.symbolAt(rip);
     return s ? ` <${d.name}:${s.label}>` : "";
+  }
+
+  /**
+   * An interrupt or exception that came from a domain (exitless entry, origin domain or
+   * domain-in-EPT_K; `regs` is its PT_REGS frame): the reason to kill the domain, or null
+   * if the kernel handles it as any interrupt and goes back into the domain.
+   */
+  interrupted(cpu: Cpu, vector: number, origin: number, regs: number): string | null {
+    const k = this.k;
+    const crossing = this.crossings[cpu.id].at(-1);
+    if (!crossing) return "an interrupt from a domain with no crossing in progress";
+    const d = crossing.domain;
+    const rip = k.mem.read64(regs + PT_REGS.rip);
+    const at = `RIP 0x${hex64(rip)}${this.symbolIn(d, rip) || ` <${k.symbolAt(rip) ?? "?"}>`}`;
+    if (origin === ORIGIN.domainInEptK) {
+      // Its registers in EPT_K outside the crossing code's checks: a jump to one of the
+      // trampoline's VMFUNCs with interrupts on, or a VMFUNC of its own (Inv 1: the next
+      // fetch, at its own address, is not mapped in the kernel's EPT).
+      const how = rip >= WINDOW_BASE ? "executed VMFUNC in its own code" : "jumped into the crossing code";
+      return `${how}: ${vector < 32 ? EXCEPTION_NAMES[vector] ?? `vector ${vector}` : `interrupt ${vector}`} in the kernel's EPT at ${at}, RSP 0x${hex64(k.mem.read64(regs + PT_REGS.rsp))}`;
+    }
+    if (vector === NMI) return null;
+    if (vector < 32) {
+      const addr = vector === PF_VEC ? `, address 0x${hex64(cpu.cr2)}` : "";
+      return `exception ${EXCEPTION_NAMES[vector] ?? `vector ${vector}`} at ${at}${addr}`;
+    }
+    // An external interrupt is in service at the APIC; INT n raises a vector that is not.
+    if (!k.lapic.inService(vector)) return `raised vector ${vector} with INT n at ${at}`;
+    if (!crossing.interrupts) return `turned interrupts on (STI) inside the domain: interrupt ${vector} at ${at}`;
+    return null;
+  }
+
+  /** Kills the domain of the innermost crossing on this vCPU for `why` and makes the crossing fail. */
+  killInterrupted(cpu: Cpu, why: string): void {
+    const crossing = this.crossings[cpu.id].at(-1)!;
+    this.kill(crossing.domain, why);
+    this.fail(cpu, crossing);
   }
 
   /** Makes the crossing `crossing` (the innermost on this vCPU) fail: back to its caller as if it had returned. */

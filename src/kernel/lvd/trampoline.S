@@ -22,7 +22,7 @@
 	.set ABORT_BAD_INDEX_TO_KERNEL, 2
 	.set ABORT_BAD_INDEX_FROM_KERNEL, 3
 
-	/* The state page (src/kernel/lvd/state-page.ts has the same offsets). */
+	/* The state page (src/kernel/lvd/layout.ts STATE). */
 	.set STATE_KERNEL_RSP, 0
 
 	.section .text.lvd_trampoline, "ax"
@@ -31,12 +31,15 @@
 lvd_trampoline_page:
 
 /*
- * void lvd_enter_domain(u64 msg[8], u64 domain_rsp, void *domain_entry, void *xsave):
- * kernel -> domain. Saves the callee-saved registers and the previous state-page kernel
+ * void lvd_enter_domain(u64 msg[8], u64 domain_rsp, void *domain_entry, void *xsave,
+ * int interrupts): kernel -> domain, entered with interrupts off (the kernel runs all of
+ * this page's code with interrupts off, which irq-entry.S relies on). Saves the
+ * callee-saved registers and the previous state-page kernel
  * RSP (an outer crossing's) on the kernel stack, records RSP in the state page. When the
  * kernel's extended state is live (xsave != 0, its lazy tracking), saves it there and
  * gives the domain the initial state (Inv 5). Loads the message, switches to the
- * domain's stack, scrubs what the domain must not see, and VMFUNCs to slot 1. The
+ * domain's stack, scrubs what the domain must not see, and VMFUNCs to slot 1; turns
+ * interrupts on if the kernel had them on (the domain runs as the kernel did). The
  * domain's entry returns here with the reply in the message registers; VMFUNC to slot 0,
  * RSP from the state page, store the reply, restore.
  * Frame at the recorded RSP: msg, xsave, outer kernel RSP, r15, r14, r13, r12, rbp, rbx.
@@ -53,6 +56,7 @@ lvd_enter_domain:
 	push %rcx
 	push %rdi
 	mov %rsp, lvd_state_page + STATE_KERNEL_RSP
+	mov %r8, %rbx
 	mov %rsi, %r14
 	mov %rdx, %r15
 	test %rcx, %rcx
@@ -71,7 +75,6 @@ lvd_enter_domain:
 	mov 8(%rdi), %rsi
 	mov 0(%rdi), %rdi
 	mov %r14, %rsp
-	xor %ebx, %ebx
 	xor %ebp, %ebp
 	xor %r13d, %r13d
 	xor %r14d, %r14d
@@ -80,10 +83,15 @@ lvd_enter_domain:
 	vmfunc
 	cmp $1, %ecx
 	jne 9f
-	call *%r15
+	test %ebx, %ebx
+	mov $0, %ebx
+	jz 1f
+	sti
+1:	call *%r15
 	/* Back from the domain (or a domain jumping here): to the kernel, then check. */
 	.globl lvd_domain_return
 lvd_domain_return:
+	cli
 	xor %eax, %eax
 	xor %ecx, %ecx
 	vmfunc
@@ -120,13 +128,15 @@ lvd_domain_return:
 
 /*
  * The springboard: domain -> kernel. The domain library calls it with a message in the
- * registers (and its own callee-saved registers saved). VMFUNC to slot 0, check, take
+ * registers (and its own callee-saved registers saved). Interrupts off, VMFUNC to slot 0, check, take
  * the kernel stack from the state page (below the frame of the crossing in progress),
  * keep the domain's RSP there, and enter the kernel at its gate; the kernel comes back
- * to lvd_springboard_return with the reply in the message registers.
+ * to lvd_springboard_return with the reply in the message registers and RBX 1 if the
+ * domain runs with interrupts on.
  */
 	.globl lvd_springboard
 lvd_springboard:
+	cli
 	xor %eax, %eax
 	xor %ecx, %ecx
 	vmfunc
@@ -142,7 +152,6 @@ lvd_springboard:
 lvd_springboard_return:
 	pop %rax
 	pop %rax
-	xor %ebx, %ebx
 	xor %ebp, %ebp
 	xor %r13d, %r13d
 	xor %r14d, %r14d
@@ -153,7 +162,11 @@ lvd_springboard_return:
 	vmfunc
 	cmp $1, %ecx
 	jne 7f
-	ret
+	test %ebx, %ebx
+	mov $0, %ebx
+	jz 1f
+	sti
+1:	ret
 7:	mov $ABORT_BAD_INDEX_FROM_KERNEL, %ebx
 
 /* A failed check: nothing here may continue. The hypervisor upcalls the kernel. */
