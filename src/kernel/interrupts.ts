@@ -114,6 +114,7 @@ export class Interrupts {
     k.lapic.eoi();
     k.charge("tick");
     k.percpu().ticks++;
+    k.lvd?.progress();
     k.scheduler.tick();
   }
 

@@ -42,6 +42,8 @@ export const STATE = {
   cpu: 16,
   /** The kernel's GS base on this vCPU (irq-entry.S restores it: a domain can WRGSBASE). */
   gsBase: 24,
+  /** The progress counter the hypervisor's watchdog samples (SET_PROGRESS): ticks and crossings move it on. */
+  progress: 32,
 } as const;
 
 export function windowOf(id: number): number {

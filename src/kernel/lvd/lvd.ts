@@ -19,7 +19,7 @@ import { linkObjects, ElfError, type ElfFile } from "../../machine/elf.ts";
 import { call, type Activation, type KernelPath } from "../thread.ts";
 import { KernelBug } from "../exec.ts";
 import { hypercall } from "../late-launch.ts";
-import { HC_INSTALL_EPTP_LIST, HC_MAP_PAGE } from "../../hypervisor/hypercalls.ts";
+import { HC_INSTALL_EPTP_LIST, HC_MAP_PAGE, HC_SET_PROGRESS } from "../../hypervisor/hypercalls.ts";
 import {
   UPCALL_FRAME_KIND, UPCALL_FRAME_RIP, UPCALL_FRAME_RSP, UPCALL_FRAME_EPTP, UPCALL_FRAME_GUEST_LINEAR,
   UPCALL_FRAME_GUEST_PHYSICAL, UPCALL_FRAME_DETAIL, UPCALL_KIND_NAMES, UPCALL_EPT_VIOLATION,
@@ -113,6 +113,9 @@ export class Lvd {
       k.mem.write64(phys2virt(state) + STATE.gsBase, pc.area);
       const mapped = yield* hypercall(k, HC_MAP_PAGE, STATE_PAGE_PA, state);
       if (mapped.rax !== 0) throw new KernelBug(`MAP_PAGE failed on vCPU ${pc.id}: ${mapped.rax}`);
+      // The watchdog's progress counter: a domain that spins with interrupts off stops it.
+      const progress = yield* hypercall(k, HC_SET_PROGRESS, STATE_PAGE_PA + STATE.progress);
+      if (progress.rax !== 0) throw new KernelBug(`SET_PROGRESS failed on vCPU ${pc.id}: ${progress.rax}`);
       const list = k.pages.alloc();
       k.mem.fill(phys2virt(list), PAGE);
       const r = yield* hypercall(k, HC_INSTALL_EPTP_LIST, list);
@@ -240,6 +243,7 @@ export class Lvd {
       this.crossings[now.id].pop();
       d.nesting[now.id]--;
       now.rflags = interrupts ? now.rflags | IF : now.rflags & ~IF;
+      this.progress();
     }
     // Interrupts inside the domain do not switch threads (no context switch inside an
     // LVD): a reschedule they asked for happens here, back in the kernel.
@@ -325,6 +329,12 @@ export class Lvd {
       }
     }
     return [header(KIND.ERROR)];
+  }
+
+  /** Moves this vCPU's watchdog progress counter on (a tick, a crossing back into the kernel). */
+  progress(): void {
+    const k = this.k;
+    k.mem.write64(STATE_VA + STATE.progress, k.mem.read64(STATE_VA + STATE.progress) + 1);
   }
 
   /** Stops domain `d` for `why` (logged). vCPUs inside it fail out at their next crossing. */
