@@ -89,7 +89,7 @@ export class Interrupts {
     }
     t.irqDepth--;
     const pc = k.percpu();
-    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined && origin === ORIGIN.kernel) {
+    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined && origin === ORIGIN.kernel && !k.lvd?.busy()) {
       // (A frame on an IST stack is this vCPU's: that thread must not move elsewhere; and
       // no thread switch happens inside a domain: lvd.ts reschedules when the crossing returns.)
       yield* k.scheduler.schedule();

@@ -3,12 +3,12 @@
 import { runKernel, type KernelRun } from "./kernel.ts";
 import { lateLaunch } from "../../src/kernel/late-launch.ts";
 import { Lvd } from "../../src/kernel/lvd/lvd.ts";
-import type { Kernel } from "../../src/kernel/kernel.ts";
+import type { Kernel, KernelConfig } from "../../src/kernel/kernel.ts";
 import type { KernelPath } from "../../src/kernel/thread.ts";
 import { parseElf, type ElfFile } from "../../src/machine/elf.ts";
 import { domainObjects } from "../../src/cli/compile.ts";
 
-export function runLvd(main: (k: Kernel, lvd: Lvd) => KernelPath, opts: { cpus?: number; seed?: number } = {}): KernelRun {
+export function runLvd(main: (k: Kernel, lvd: Lvd) => KernelPath, opts: { cpus?: number; seed?: number } & KernelConfig = {}): KernelRun {
   return runKernel(function* (k) {
     yield* lateLaunch(k);
     const lvd = new Lvd(k);

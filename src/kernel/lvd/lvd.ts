@@ -245,9 +245,6 @@ export class Lvd {
       now.rflags = interrupts ? now.rflags | IF : now.rflags & ~IF;
       this.progress();
     }
-    // Interrupts inside the domain do not switch threads (no context switch inside an
-    // LVD): a reschedule they asked for happens here, back in the kernel.
-    if (interrupts && t.irqDepth === 0 && k.percpu().needResched) yield* k.scheduler.schedule();
     const reply: bigint[] = [];
     for (let i = 0; i < 8; i++) reply.push(this.readWord(msg + 8 * i));
     // The header's word count (bits 47:32, docs/glue-abi.md): more than 8 continue in the extended page.
@@ -256,6 +253,10 @@ export class Lvd {
       const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
       for (let i = 8; i < count; i++) reply.push(this.readWord(ext + 8 * (i - 8)));
     }
+    // Interrupts inside the domain do not switch threads (no context switch inside an
+    // LVD): a reschedule they asked for happens here, back in the kernel, once the reply
+    // is out of this vCPU's message buffer.
+    if (interrupts && t.irqDepth === 0 && !this.busy() && k.percpu().needResched) yield* k.scheduler.schedule();
     return reply;
   }
 
@@ -297,7 +298,16 @@ export class Lvd {
         const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
         for (let i = 8; i < count; i++) words.push(self.readWord(ext + 8 * (i - 8)));
       }
-      const reply = yield* self.handle(d, words);
+      let reply: bigint[];
+      try {
+        reply = yield* self.handle(d, words);
+      } catch (e) {
+        // The kernel's side failed (a domain it called was killed, it tried to block...):
+        // the domain gets an error reply, the kernel goes on.
+        if (!(e instanceof KernelBug)) throw e;
+        k.log(`lvd: ${d.name}: the kernel could not serve its call: ${e.message}`);
+        reply = [header(KIND.ERROR)];
+      }
       if (reply.length > 8) {
         const ext = d.kernelAddress(d.extPage(k.cpu.id))!;
         for (let i = 8; i < reply.length; i++) self.writeWord(ext + 8 * (i - 8), reply[i]);
@@ -306,6 +316,8 @@ export class Lvd {
     })(), (reply) => {
       const now = k.cpu;
       this.savedDomainRsp[now.id].pop();
+      // Killed meanwhile (a nested crossing into it broke a rule): it is not resumed.
+      if (crossing!.domain.dead) return this.fail(now, crossing!);
       const w = reply as bigint[];
       MESSAGE_REGS.forEach((r, i) => setRegU64(now, r, w[i] ?? 0n));
       now.setReg64(RBX, crossing!.interrupts ? 1 : 0); // lvd_springboard_return turns them back on
@@ -329,6 +341,11 @@ export class Lvd {
       }
     }
     return [header(KIND.ERROR)];
+  }
+
+  /** Whether a crossing is in progress on this vCPU (its thread must not be switched out). */
+  busy(): boolean {
+    return this.crossings[this.k.cpu.id].length > 0;
   }
 
   /** Moves this vCPU's watchdog progress counter on (a tick, a crossing back into the kernel). */
