@@ -12,7 +12,7 @@
 import type { Kernel } from "../kernel.ts";
 import type { Cpu } from "../../machine/cpu/cpu.ts";
 import { RDI, RSI, RDX, RAX, RBX, PF_VEC, EXCEPTION_NAMES } from "../../machine/cpu/cpu.ts";
-import { NMI } from "../../machine/cpu/arch.ts";
+import { NMI, GS } from "../../machine/cpu/arch.ts";
 import { IF } from "../../machine/cpu/flags.ts";
 import { hex64 } from "../../machine/cpu/interrupts.ts";
 import { linkObjects, ElfError, type ElfFile } from "../../machine/elf.ts";
@@ -446,6 +446,7 @@ export class Lvd {
       const xsave = k.mem.read64(f + 8);
       if (xsave !== 0) cpu.xstate.set(k.mem.readBytes(xsave, XSAVE_BYTES)); // what its XRSTOR would have done
       k.mem.write64(STATE_VA + STATE.kernelRsp, k.mem.read64(f + 16));
+      cpu.segBase[GS] = k.percpu().area; // the domain may have changed GS base (WRGSBASE) before it was stopped
       [15, 14, 13, 12, 5, 3].forEach((r, i) => cpu.setReg64(r, k.mem.read64(f + 24 + 8 * i)));
     });
   }

@@ -92,6 +92,7 @@ lvd_enter_domain:
 	.globl lvd_domain_return
 lvd_domain_return:
 	cli
+	cld				/* the kernel's code expects DF clear */
 	xor %eax, %eax
 	xor %ecx, %ecx
 	vmfunc
@@ -137,6 +138,7 @@ lvd_domain_return:
 	.globl lvd_springboard
 lvd_springboard:
 	cli
+	cld
 	xor %eax, %eax
 	xor %ecx, %ecx
 	vmfunc
