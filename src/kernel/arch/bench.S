@@ -97,3 +97,28 @@ lvd_bench_vmfunc:
 	dec %rdi
 	jnz 1b
 	END
+
+	/*
+	 * u64 lvd_bench_spin(u64 n): the loop of lvd_bench_loop with interrupts on, for the
+	 * reference's Table 3 (src/kernel/tables/table3.ts). It returns with interrupts off:
+	 * one that arrives after the second RDTSC stays pending, so the caller counts only
+	 * the interrupts the timed window took (and turns them back on itself).
+	 */
+	.globl lvd_bench_spin
+lvd_bench_spin:
+	cli
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	mov %rax, %r9
+	sti
+1:	mov %r10d, %eax
+	mov %r11d, %edx
+	dec %rdi
+	jnz 1b
+	cli
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	sub %r9, %rax
+	ret

@@ -36,10 +36,10 @@ export class Lapic {
     this.write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);
   }
 
-  /** A periodic timer interrupt every `cycles` core cycles (divide by 1). */
-  startTimer(cycles: number): void {
+  /** A periodic timer interrupt every `cycles` core cycles (divide by 1), by default the kernel's tick. */
+  startTimer(cycles: number, vector = TIMER_VECTOR): void {
     this.write(APIC_TIMER_DIVIDE, 0xb);
-    this.write(APIC_LVT_TIMER, TIMER_PERIODIC_BIT | TIMER_VECTOR);
+    this.write(APIC_LVT_TIMER, TIMER_PERIODIC_BIT | vector);
     this.write(APIC_TIMER_INITIAL, cycles);
   }
 
