@@ -6,6 +6,7 @@ import { runBare } from "./run-bare.ts";
 import { runNative } from "./run-native.ts";
 import { boot } from "./boot.ts";
 import { printTables } from "./tables.ts";
+import { interrupts } from "./interrupts.ts";
 import { runDomain } from "./run-domain.ts";
 import { writeIdlGlue } from "./idl.ts";
 import { IdlError } from "../idl/diagnostics.ts";
@@ -91,6 +92,18 @@ program
   .description("print the paper's tables beside ours, measured by running the code (Table 2: sensitive instructions natively and under the hypervisor)")
   .action(async () => {
     process.exitCode = await printTables();
+  });
+
+program
+  .command("interrupts")
+  .description("boot the kernel, launch the hypervisor, start LVD and keep a domain running on every vCPU while timer ticks and IPIs fire: interrupts delivered (inside domains), handled, lost, and the VM exits they caused")
+  .option("--count <n>", "stop after this many timer ticks and IPIs handled", positiveInt, 1_000_000)
+  .option("--cpus <n>", "vCPUs", cpuCount, 4)
+  .option("--tick <cycles>", "APIC timer period", positiveInt, 4000)
+  .option("--rounds <n>", "xorshift rounds per domain call", positiveInt, 300)
+  .option("--seed <n>", "scheduler seed (the same seed gives the same run)", positiveInt, 1)
+  .action((o: { count: number; cpus: number; tick: number; rounds: number; seed: number }) => {
+    process.exitCode = interrupts(o);
   });
 
 program
