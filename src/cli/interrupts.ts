@@ -78,7 +78,7 @@ export function interrupts(o: InterruptsOptions): number {
   }
   out.push("");
   const exits = [...r.exits].sort((a, b) => b[1] - a[1]);
-  out.push(`VM exits while the domain ran: ${exits.reduce((a, [, n]) => a + n, 0)}${exits.length ? "" : " (none)"}`);
+  out.push(`VM exits while the storm ran (each vCPU from its thread's first domain call to its last): ${exits.reduce((a, [, n]) => a + n, 0)}${exits.length ? "" : " (none)"}`);
   for (const [reason, n] of exits) out.push(`  ${reason.padEnd(22)} ${n}`);
   out.push(`  EXTERNAL_INTERRUPT     ${r.exits.get("EXTERNAL_INTERRUPT") ?? 0}`);
   out.push(`domain results: ${r.wrongResults === 0 ? "all correct" : `${r.wrongResults} WRONG`}; domain ${r.domainAlive ? "alive" : "KILLED"}; kernel oopses: ${oopses}`);
