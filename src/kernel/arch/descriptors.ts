@@ -50,10 +50,16 @@ export function writeGdt(mem: GuestMemory, gdt: number, tss: number): void {
   put(7, [Math.floor(base / 4294967296) | 0, 0]);
 }
 
+/** Bytes left unused at the top of each IST stack (writeTss). */
+export const IST_SPARE = 16;
+
 export function writeTss(mem: GuestMemory, tss: number, rsp0: number, ists: number[]): void {
   mem.fill(tss, TSS_BYTES);
   mem.write64(tss + TSS_RSP0, rsp0);
-  ists.forEach((top, k) => mem.write64(tss + TSS_IST + k * 8, top));
+  // 16 bytes spare above each IST frame: INT n on a vector whose exception pushes an error
+  // code (8, 10-14, 17...) pushes none, and the entry's copy of the frame (one word short)
+  // must not read past the stack into its guard page (a #PF in the entry, on the same IST).
+  ists.forEach((top, k) => mem.write64(tss + TSS_IST + k * 8, top - IST_SPARE));
   mem.write16(tss + 0x66, TSS_BYTES);
 }
 

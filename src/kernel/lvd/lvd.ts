@@ -218,7 +218,13 @@ export class Lvd {
     const cpu = k.cpu;
     const c = cpu.id;
     const t = k.current();
-    if (cpu.rsp - t.stackBase < KERNEL_STACK_RESERVE) throw new DomainError(`kernel stack exhausted: refusing to enter ${d.name}`);
+    if (cpu.rsp - t.stackBase < KERNEL_STACK_RESERVE) {
+      if (this.crossings[c].length === 0) throw new DomainError(`kernel stack exhausted: refusing to enter ${d.name}`);
+      // A chain of crossings (domain -> kernel -> domain ...) this deep: the domain that
+      // recursed is killed, and every crossing of the chain fails with it (springboard()).
+      this.kill(d, `kernel stack exhausted: ${cpu.rsp - t.stackBase} bytes left, ${this.crossings[c].length} crossing(s) deep on vCPU ${c}`);
+      throw new DomainKilled(d);
+    }
     // CR3 remapping covers one top-level table; entering with another loaded would run the domain on the wrong tables.
     if ((cpu.cr3 & ~0xfff) !== d.cr3) throw new DomainError(`${d.name} entered with CR3 0x${cpu.cr3.toString(16)}, not the one it remaps`);
     k.mem.write64(this.eptpLists[c] + 8, d.eptps[c]);
@@ -278,6 +284,7 @@ export class Lvd {
   /** The springboard's gate: a domain calls the kernel (a syscall or an RPC). */
   springboard(cpu: Cpu): void {
     const k = this.k;
+    k.cpu = cpu; // the kill below runs before any kernel path would set it (fail() uses the current thread)
     const c = cpu.id;
     const crossing = this.crossings[c].at(-1);
     const words = MESSAGE_REGS.map((r) => regU64(cpu, r));
