@@ -427,7 +427,7 @@ export function attackCommand(names: string[], o: { list: boolean; all: boolean 
   let status = 0;
   for (const a of chosen) {
     process.stdout.write(`== attack ${a.name}: ${a.tries}\n`);
-    const r = runAttack(a, { onLine: (text) => /lvd: domain attacker|killed|stack|watchdog/.test(text) && process.stdout.write(`   ${text}\n`) });
+    const r = runAttack(a, { onLine: (text) => / killed: /.test(text) && process.stdout.write(`   ${text}\n`) });
     for (const s of r.steps) process.stdout.write(`   ${s.ok ? "contained" : "NOT CONTAINED"}  ${s.label}: ${s.killed === null ? "the domain survived" : `killed (${s.killed})`}\n`);
     for (const n of r.notes) process.stdout.write(`   note: ${n}\n`);
     const exits = [...r.exits].sort((x, y) => y[1] - x[1]).map(([n, c]) => `${n} ${c}`).join(", ");

@@ -9,6 +9,7 @@ import { printTables } from "./tables.ts";
 import { interrupts } from "./interrupts.ts";
 import { runDomain } from "./run-domain.ts";
 import { writeIdlGlue } from "./idl.ts";
+import { attackCommand } from "./attack.ts";
 import { IdlError } from "../idl/diagnostics.ts";
 import { CompileError } from "./compile.ts";
 import { ElfError } from "../machine/elf.ts";
@@ -117,6 +118,16 @@ program
   .option("--max-instructions <n>", "give up after this many instructions", positiveInt, 2_000_000_000)
   .action((o: { driver: string; cpus: number; seed: number; opt: string; memory: number; maxInstructions: number }) => {
     process.exitCode = runNative(o.driver, { ...o, memoryMb: o.memory });
+  });
+
+program
+  .command("attack")
+  .description("run an attack on LVD's defences from a malicious domain beside a bystander domain and kernel threads, and show it is contained (exit status 1 if not)")
+  .argument("[names...]", "attacks to run (see --list)")
+  .option("--list", "list the attacks: what each tries and what stops it", false)
+  .option("--all", "run every attack", false)
+  .action((names: string[], o: { list: boolean; all: boolean }) => {
+    process.exitCode = attackCommand(names, o);
   });
 
 try {
