@@ -153,4 +153,24 @@ describe("domains: an isolated driver runs in its own EPT, entered with VMFUNC",
     });
     expect(r.run.stop).toBe("exit");
   });
+
+  it("nested crossings into two domains: A -> kernel -> B -> kernel -> A; slot 1 holds the domain being returned to, and is invalid once none is", () => {
+    const r = runLvd(function* (k, lvd) {
+      const a = (yield* lvd.create("a", domainFromC(CALLS))).domain;
+      const b = (yield* lvd.create("b", domainFromC(CALLS))).domain;
+      const slot1 = () => k.mem.read64(lvd.eptpList(k.cpu.id) + 8);
+      // A's nest(n) asks the kernel for nest_back(n), served by calling B's nest(n - 1), whose nest_back calls A's...
+      const serve = (other: Domain) => function* (_d: Domain, w: bigint[]) {
+        const inner = yield* lvd.call(other, [header(KIND.RPC_PTR, 2), w[1] - 1n]);
+        return [header(KIND.REPLY), inner[1]];
+      };
+      lvd.rpc.set(a, serve(b));
+      lvd.rpc.set(b, serve(a));
+      const reply = yield* lvd.call(a, [header(KIND.RPC_PTR, 2), 4n]);
+      expect(reply[1]).toBe(5n);
+      expect(slot1()).toBe(0);
+    });
+    expect(r.run.stop).toBe("exit");
+    expect(r.log.some((l) => /killed/.test(l))).toBe(false);
+  });
 });

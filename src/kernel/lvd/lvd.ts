@@ -67,6 +67,8 @@ interface Crossing {
   activation: Activation;
   /** The kernel had interrupts on: the domain runs with them on (and must not turn them on otherwise). */
   interrupts: boolean;
+  /** The domain's stack pointer while it waits for the kernel in the springboard (nested crossings into it start below). */
+  domainRsp?: number;
 }
 
 /** What the kernel does with a domain's RPCs (the IDL's generated kernel glue, bound to the kernel's implementation). */
@@ -86,12 +88,8 @@ export class Lvd {
   /** RPC handlers by domain. */
   readonly rpc = new Map<Domain, RpcHandler>();
 
-  /** Domain stack pointers saved by the springboard, per vCPU (innermost last). */
-  private readonly savedDomainRsp: number[][];
-
   constructor(private readonly k: Kernel) {
     this.crossings = k.percpus.map(() => []);
-    this.savedDomainRsp = k.percpus.map(() => []);
   }
 
   /** Starts LVD on every vCPU (after the late launch): state pages and EPTP lists. */
@@ -227,6 +225,7 @@ export class Lvd {
     }
     // CR3 remapping covers one top-level table; entering with another loaded would run the domain on the wrong tables.
     if ((cpu.cr3 & ~0xfff) !== d.cr3) throw new DomainError(`${d.name} entered with CR3 0x${cpu.cr3.toString(16)}, not the one it remaps`);
+    const stack = this.domainStack(d, c);
     k.mem.write64(this.eptpLists[c] + 8, d.eptps[c]);
     const msg = this.messages[c];
     for (let i = 0; i < 8; i++) this.writeWord(msg + 8 * i, words[i] ?? 0n);
@@ -236,7 +235,6 @@ export class Lvd {
       const ext = d.kernelAddress(d.extPage(c))!;
       for (let i = 8; i < words.length; i++) this.writeWord(ext + 8 * (i - 8), words[i]);
     }
-    const stack = this.domainStack(d, c);
     d.nesting[c]++;
     d.calls++;
     const interrupts = (cpu.rflags & IF) !== 0;
@@ -248,6 +246,10 @@ export class Lvd {
       const now = k.cpu;
       this.crossings[now.id].pop();
       d.nesting[now.id]--;
+      // Slot 1 for the domain a springboard returns to next, or invalid when none is: a
+      // VMFUNC to it outside a crossing (user mode, the kernel) then fails and exits.
+      const outer = this.crossings[now.id].at(-1);
+      k.mem.write64(this.eptpLists[now.id] + 8, outer ? outer.domain.eptps[now.id] : 0);
       now.rflags = interrupts ? now.rflags | IF : now.rflags & ~IF;
       this.progress();
     }
@@ -274,10 +276,18 @@ export class Lvd {
     return BigInt(this.k.mem.read32(va)) | (BigInt(this.k.mem.read32(va + 4)) << 32n);
   }
 
-  /** The stack a crossing into `d` on vCPU c starts on: the pool's, or below the one in use when nested. */
+  /**
+   * The stack a crossing into `d` on vCPU c starts on: the pool's, or below the one in use
+   * when `d` waits in the springboard further out on this vCPU.
+   */
   private domainStack(d: Domain, c: number): number {
-    if (d.nesting[c] === 0) return d.stackTop(c);
-    const rsp = this.savedDomainRsp[c].at(-1) ?? d.stackTop(c);
+    const innermost = this.crossings[c].at(-1);
+    if (innermost && innermost.domainRsp === undefined) {
+      throw new DomainError(`cannot enter ${d.name}: ${innermost.domain.name} was interrupted on this vCPU and its crossing is not waiting in the kernel`);
+    }
+    const outer = [...this.crossings[c]].reverse().find((x) => x.domain === d);
+    if (!outer) return d.stackTop(c);
+    const rsp = outer.domainRsp!;
     return rsp - (rsp & 15) - 64;
   }
 
@@ -296,7 +306,7 @@ export class Lvd {
       this.fail(cpu, crossing);
       return;
     }
-    this.savedDomainRsp[c].push(domainRsp);
+    if (crossing) crossing.domainRsp = domainRsp;
     const self = this;
     k.executor.enter(cpu, (function* () {
       if (!crossing) throw new KernelBug("springboard entered with no crossing in progress");
@@ -322,7 +332,7 @@ export class Lvd {
       return reply;
     })(), (reply) => {
       const now = k.cpu;
-      this.savedDomainRsp[now.id].pop();
+      crossing!.domainRsp = undefined;
       // Killed meanwhile (a nested crossing into it broke a rule): it is not resumed.
       if (crossing!.domain.dead) return this.fail(now, crossing!);
       const w = reply as bigint[];
@@ -348,6 +358,11 @@ export class Lvd {
       }
     }
     return [header(KIND.ERROR)];
+  }
+
+  /** The kernel address of vCPU c's EPTP list (slot 0 EPT_K, slot 1 the domain being entered). */
+  eptpList(c: number): number {
+    return this.eptpLists[c];
   }
 
   /** Whether a crossing is in progress on this vCPU (its thread must not be switched out). */
