@@ -63,7 +63,7 @@ export class Interrupts {
     const origin = k.mem.read64(entry + IRQ_ENTRY.origin);
     const frame = entry + IRQ_ENTRY.regs;
     const vector = k.mem.read64(frame + PT_REGS.vector) & 0xff;
-    if (origin !== ORIGIN.kernel) {
+    if (origin === ORIGIN.domain || origin === ORIGIN.domainInEptK) {
       this.fromDomains++;
       const why = k.lvd ? k.lvd.interrupted(k.cpu, vector, origin, frame) : "an interrupt from a domain with LVD not running";
       if (why !== null) {
@@ -72,7 +72,8 @@ export class Interrupts {
           const r = this.handlers.get(vector)?.(vector);
           if (r) yield* r;
         }
-        killDomain(why);
+        if (k.lvd?.busy()) killDomain(why);
+        else yield* k.kill(t, `${why} in ${t}`); // no domain to blame: the thread's own doing
         return;
       }
     }

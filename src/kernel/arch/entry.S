@@ -160,3 +160,40 @@ lvd_halt_forever:
 	cli
 1:	hlt
 	jmp 1b
+
+/* ---------------------------------------------------------------- user mode */
+
+	.set STATE_USER_ENTRY_RSP, 40	/* src/kernel/lvd/layout.ts STATE.userEntryRsp */
+
+/*
+ * void lvd_enter_user(u64 rip, u64 rsp): drops the calling thread to ring 3 at rip with
+ * interrupts on and every other register zero (rip's and rsp's pages are new: their old
+ * translations go first); it never returns (the thread ends when the kernel stops it). Interrupts and exceptions from ring 3 continue on this kernel
+ * stack, recorded in the state page (irq-entry.S: the IST entry trusts no user RSP).
+ */
+	.globl lvd_enter_user
+lvd_enter_user:
+	mov %rsp, lvd_state_page + STATE_USER_ENTRY_RSP
+	invlpg (%rdi)			/* this vCPU may hold translations of an earlier thread's pages */
+	invlpg -8(%rsi)
+	pushq $0x23			/* USER_DS */
+	push %rsi
+	pushq $0x202			/* IF */
+	pushq $0x2b			/* USER_CS */
+	push %rdi
+	xor %eax, %eax
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	iretq

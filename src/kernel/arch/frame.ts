@@ -15,5 +15,5 @@ export const PT_REGS_SIZE = 176;
  * with RSP at `origin`, and the saved registers start at `regs`.
  */
 export const IRQ_ENTRY = { origin: 0, istFrame: 8, gsBase: 16, regs: 24 } as const;
-/** Where an interrupt came from: the kernel, a domain (in its EPT_I), or a domain's code or registers in EPT_K. */
-export const ORIGIN = { kernel: 0, domain: 1, domainInEptK: 2 } as const;
+/** Where an interrupt came from: the kernel, a domain (in its EPT_I), a domain's code or registers in EPT_K, or ring 3. */
+export const ORIGIN = { kernel: 0, domain: 1, domainInEptK: 2, user: 3 } as const;

@@ -29,10 +29,12 @@
 	.set STATE_KERNEL_RSP, 0
 	.set STATE_IN_KERNEL, 8
 	.set STATE_GS_BASE, 24
+	.set STATE_USER_ENTRY_RSP, 40
 
 	/* PT_REGS offsets and size in quadwords (frame.ts). */
 	.set PT_VECTOR, 120
 	.set PT_RIP, 136
+	.set PT_CS, 144
 	.set PT_RSP, 160
 	.set PT_WORDS, 22
 
@@ -40,6 +42,7 @@
 	.set ORIGIN_KERNEL, 0
 	.set ORIGIN_DOMAIN, 1
 	.set ORIGIN_DOMAIN_IN_EPT_K, 2
+	.set ORIGIN_USER, 3
 
 	/* The domain windows (src/kernel/lvd/layout.ts): 15 windows of 64 MB from -1 GB. */
 	.set WINDOWS_BASE, 0xffffffffc0000000
@@ -110,7 +113,17 @@ lvd_irq_exitless:
 	test %ecx, %ecx
 	jne 8f
 	jmp 3f
-2:	/* In EPT_K. At the crossing code or in a domain's window, the registers are a
+2:	/* In EPT_K. From ring 3: nothing of user mode is trusted either; the kernel stack is
+	   the one the thread left for user mode (state page). */
+	testb $3, PT_CS(%rbx)
+	jz 0f
+	mov $ORIGIN_USER, %r12d
+	rdgsbase %r13
+	mov lvd_state_page + STATE_GS_BASE, %rax
+	wrgsbase %rax
+	mov lvd_state_page + STATE_USER_ENTRY_RSP, %rsi
+	jmp 6f
+0:	/* At the crossing code or in a domain's window, the registers are a
 	   domain's: one that jumped to a VMFUNC of the trampoline page (the kernel runs that
 	   code with interrupts off) or executed a VMFUNC of its own. NMI, #DF and #MC can
 	   also interrupt the kernel's own crossing code: they never leave their IST. */

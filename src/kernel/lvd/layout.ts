@@ -44,6 +44,8 @@ export const STATE = {
   gsBase: 24,
   /** The progress counter the hypervisor's watchdog samples (SET_PROGRESS): ticks and crossings move it on. */
   progress: 32,
+  /** The kernel stack a thread left for ring 3 (arch/entry.S lvd_enter_user): where its interrupts and exceptions run. */
+  userEntryRsp: 40,
 } as const;
 
 export function windowOf(id: number): number {
