@@ -23,6 +23,7 @@ import { PAGE, phys2virt } from "../kernel/layout.ts";
 import { APIC_VA } from "../kernel/arch/lapic.ts";
 import { ORIGIN } from "../kernel/arch/frame.ts";
 import { regU64 } from "../kernel/registers.ts";
+import { runUser, releaseUser } from "../kernel/user-mode.ts";
 import { RAX } from "../machine/cpu/cpu.ts";
 import { domainObjects, PROJECT_ROOT } from "./compile.ts";
 import { join } from "node:path";
@@ -37,6 +38,12 @@ export const ATTACK_RPC = {
 } as const;
 
 const TICK_CYCLES = 50_000;
+
+/** Ring-3 code for the user-mode VMFUNC attack: VMFUNC with ECX 1 or 0, then UD2 (kernel/user-mode.ts). */
+export const USER_VMFUNC = {
+  toSlot1: [0xb9, 1, 0, 0, 0, 0x31, 0xc0, 0x0f, 0x01, 0xd4, 0x0f, 0x0b], // mov $1, %ecx; xor %eax, %eax; vmfunc; ud2
+  toSlot0: [0x31, 0xc9, 0x31, 0xc0, 0x0f, 0x01, 0xd4, 0x0f, 0x0b], // xor %ecx, %ecx; xor %eax, %eax; vmfunc; ud2
+};
 /** The machine's vCPUs: two, so that another vCPU's IST, IPIs and threads beside the domain exist. */
 const CPUS = 2;
 /** Attacker domains per boot (a kernel has 15 domain windows; the bystander takes one). */
@@ -320,6 +327,28 @@ export const ATTACKS: Attack[] = [
       expect: null,
     }],
     overall: (_s, notes) => notes.includes("nmi: handled 1, taken inside the domain: domain, NMI exits 0") ? null : `the NMI was not handled exitlessly inside the domain (${notes.join("; ")})`,
+  },
+  {
+    name: "user-vmfunc",
+    tries: "a ring-3 thread, on the vCPU a domain just ran on, executes VMFUNC 1 (to switch to that domain's EPT) and VMFUNC 0",
+    stoppedBy: "slot 1 of the EPTP list is invalid outside a crossing: VMFUNC 1 exits and the hypervisor upcalls, the kernel stops the thread; VMFUNC 0 stays in EPT_K",
+    steps: () => [{
+      label: "user VMFUNC 1, then 0",
+      cross: function* (c, d) {
+        const k = c.k;
+        for (const [slot, code] of [[1, USER_VMFUNC.toSlot1], [0, USER_VMFUNC.toSlot0]] as const) {
+          const t = k.spawn("user", () => runUser(k, new Uint8Array(code)), k.cpu.id);
+          yield* k.join(t);
+          releaseUser(k);
+          c.notes.push(`user VMFUNC ${slot}: ${t.killed ?? "not stopped"}`);
+        }
+        return yield* c.lvd.call(d, rpc(ATTACK_RPC.spin, 100n)); // the domain is unharmed
+      },
+      expect: null,
+    }],
+    overall: (_s, notes) =>
+      notes.some((n) => /^user VMFUNC 1: hypervisor upcall: VMFUNC/.test(n)) && notes.some((n) => /^user VMFUNC 0: .*#UD/.test(n))
+        ? null : `a user-mode VMFUNC was not stopped as expected (${notes.join("; ")})`,
   },
 ];
 

@@ -90,4 +90,10 @@ describe("attacks on LVD's defences are contained", () => {
     expect(r.steps[0].reply![1]).toBeGreaterThan(0n);
     expect(r.notes).toContain("nmi: handled 1, taken inside the domain: domain, NMI exits 0");
   });
+
+  it("(l) a user-mode VMFUNC on the vCPU a domain just ran on: slot 1 is invalid outside a crossing, so it exits and the thread is stopped", () => {
+    const r = attack("user-vmfunc");
+    expect(r.notes[0]).toMatch(/^user VMFUNC 1: hypervisor upcall: VMFUNC .*exit reason 59/);
+    expect(r.notes[1]).toMatch(/^user VMFUNC 0: unhandled exception #UD/);
+  });
 });

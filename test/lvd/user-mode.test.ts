@@ -6,16 +6,14 @@
 import { describe, it, expect } from "vitest";
 import { runLvd, domainFromC } from "../helpers/lvd.ts";
 import { KIND, header } from "../../src/kernel/lvd/lvd.ts";
+import { USER_VMFUNC } from "../../src/cli/attack.ts";
 import { runUser, releaseUser, USER_STACK_TOP } from "../../src/kernel/user-mode.ts";
 import { PAGE, phys2virt } from "../../src/kernel/layout.ts";
 import type { Kernel } from "../../src/kernel/kernel.ts";
 import type { KernelPath } from "../../src/kernel/thread.ts";
 
 const CALLS = "drivers/tests/domain_calls.c";
-// mov $1, %ecx; xor %eax, %eax; vmfunc; ud2
-const VMFUNC_1 = [0xb9, 1, 0, 0, 0, 0x31, 0xc0, 0x0f, 0x01, 0xd4, 0x0f, 0x0b];
-// xor %ecx, %ecx; xor %eax, %eax; vmfunc; ud2
-const VMFUNC_0 = [0x31, 0xc9, 0x31, 0xc0, 0x0f, 0x01, 0xd4, 0x0f, 0x0b];
+const { toSlot1: VMFUNC_1, toSlot0: VMFUNC_0 } = USER_VMFUNC;
 // mov $N, %ecx; 1: dec %ecx; jnz 1b; ud2  (a spin with interrupts on)
 const spinThenUd2 = (n: number) => [0xb9, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, 0, 0xff, 0xc9, 0x75, 0xfc, 0x0f, 0x0b];
 
