@@ -302,7 +302,7 @@ export class Lvd {
     const domainRsp = cpu.reg64(RAX);
     if (crossing && cpu.rflags & IF) {
       // The springboard's first instruction turns interrupts off: this domain jumped past it.
-      this.kill(crossing.domain, `entered the springboard past its CLI (interrupts on in the kernel's EPT), RIP 0x${hex64(cpu.rip)}`);
+      this.kill(crossing.domain, `entered the springboard past its CLI (interrupts on in the kernel's EPT) with RSP 0x${hex64(domainRsp)}`);
       this.fail(cpu, crossing);
       return;
     }
