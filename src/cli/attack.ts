@@ -24,6 +24,7 @@ import { APIC_VA } from "../kernel/arch/lapic.ts";
 import { ORIGIN } from "../kernel/arch/frame.ts";
 import { regU64 } from "../kernel/registers.ts";
 import { runUser, releaseUser } from "../kernel/user-mode.ts";
+import { xorshift } from "../kernel/selftest.ts";
 import { RAX } from "../machine/cpu/cpu.ts";
 import { domainObjects, PROJECT_ROOT } from "./compile.ts";
 import { join } from "node:path";
@@ -105,16 +106,6 @@ export interface AttackOutcome {
 /** The kernel threads beside the attack: xorshift64 chains of lvd_work calls (arch/selftest.S). */
 const WORKER_CHUNKS = 40;
 const WORKER_ROUNDS = 997;
-function xorshift(seed: bigint, rounds: number): bigint {
-  let x = seed;
-  const m = (1n << 64n) - 1n;
-  for (let i = 0; i < rounds; i++) {
-    x ^= (x << 13n) & m;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & m;
-  }
-  return x;
-}
 
 const rpc = (index: number, ...words: bigint[]) => [header(KIND.RPC_PTR, index, words.length + 1), ...words];
 const u64 = (n: number) => BigInt.asUintN(64, BigInt(n));

@@ -11,6 +11,7 @@
 // counted).
 
 import type { Kernel } from "./kernel.ts";
+import { xorshift } from "./selftest.ts";
 import type { KernelPath } from "./thread.ts";
 import { KIND, header, type Lvd } from "./lvd/lvd.ts";
 import type { Domain } from "./lvd/domain.ts";
@@ -58,17 +59,6 @@ export interface StormReport {
   /** Modeled cycles from the first thread's start to the last one's end (vCPU clocks are kept close). */
   cycles: number;
   domainAlive: boolean;
-}
-
-function xorshift(seed: bigint, rounds: number): bigint {
-  const m = (1n << 64n) - 1n;
-  let x = seed;
-  for (let i = 0; i < rounds; i++) {
-    x ^= (x << 13n) & m;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & m;
-  }
-  return x;
 }
 
 /** Runs the storm on every online vCPU with the LVD runtime `lvd` started; `driver` is interrupt_spin.c's objects. */

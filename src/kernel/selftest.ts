@@ -6,6 +6,18 @@
 import type { Kernel } from "./kernel.ts";
 import { call, type KernelPath } from "./thread.ts";
 
+/** The xorshift64 chain of arch/selftest.S (lvd_work), in TypeScript: the reference for results computed by guest code. */
+export function xorshift(seed: bigint, rounds: number): bigint {
+  const m = (1n << 64n) - 1n;
+  let x = seed;
+  for (let i = 0; i < rounds; i++) {
+    x ^= (x << 13n) & m;
+    x ^= x >> 7n;
+    x ^= (x << 17n) & m;
+  }
+  return x;
+}
+
 export interface WorkloadOptions {
   threads: number;
   /** Chunks per thread and xorshift rounds per chunk. */

@@ -40,13 +40,4 @@ export function moduleFromC(path: string): ElfFile[] {
 }
 
 /** The xorshift64 chain of arch/selftest.S, in TypeScript: the reference for workload results. */
-export function xorshift(seed: bigint, rounds: number): bigint {
-  let x = seed;
-  const m = (1n << 64n) - 1n;
-  for (let i = 0; i < rounds; i++) {
-    x ^= (x << 13n) & m;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & m;
-  }
-  return x;
-}
+export { xorshift } from "../../src/kernel/selftest.ts";
