@@ -7,19 +7,22 @@
 // progress: upcall. With EPT_K active the timer is only re-armed. The timer's remaining
 // value is saved on every exit, so other exits do not restart the period.
 //
-// Idle vCPUs. An expiry that finds the kernel halted (HLT under EPT_K) parks the watchdog:
-// nothing can run in a domain before an interrupt or NMI wakes the vCPU (through the
-// kernel's IDT), so the timer is switched off and, instead, external interrupts and NMIs
-// exit for as long as it is parked; the first one re-arms the timer, turns those exits
-// off again, and lets the event through (an interrupt stays pending in the local APIC,
-// which delivers it; an NMI taken by the exit is injected). Without this, a timer that
-// never stops would keep a halted machine from ever being idle.
+// Stopped vCPUs. An expiry that finds the kernel halted with interrupts off (HLT under
+// EPT_K, IF clear: a vCPU stopped for good, or a bare guest that is done) parks the
+// watchdog: nothing can run in a domain before an NMI or an interrupt it does not take
+// wakes it, so the timer is switched off and, instead, external interrupts and NMIs exit
+// for as long as it is parked; the first one re-arms the timer, turns those exits off
+// again, and lets the event through (an interrupt stays pending in the local APIC, which
+// delivers it; an NMI taken by the exit is injected). Without this, a timer that never
+// stops would keep a halted machine from ever being idle. An idle vCPU (HLT with
+// interrupts on) keeps its timer: interrupts that wake it, like all others, never exit.
 
 import {
   EXIT_PREEMPTION_TIMER, GUEST_ACTIVITY_STATE, ACTIVITY_HLT, PREEMPTION_TIMER_VALUE, PIN_BASED_CONTROLS,
   EXIT_CONTROLS, PIN_PREEMPTION_TIMER, PIN_EXTERNAL_INTERRUPT_EXITING, PIN_NMI_EXITING, EXIT_SAVE_PREEMPTION_TIMER,
-  EXIT_INTERRUPTION_INFO, ENTRY_INTERRUPTION_INFO, INTR_VALID, INTR_TYPE_NMI,
+  EXIT_INTERRUPTION_INFO, ENTRY_INTERRUPTION_INFO, INTR_VALID, INTR_TYPE_NMI, GUEST_RFLAGS,
 } from "../machine/vmx/fields.ts";
+import { IF } from "../machine/cpu/flags.ts";
 import { NMI } from "../machine/cpu/arch.ts";
 import { upcall, UPCALL_WATCHDOG } from "./upcall.ts";
 import type { Vcpu } from "./vcpu.ts";
@@ -30,7 +33,7 @@ export function watchdogExit(v: Vcpu): void {
   const previous = v.lastProgress;
   v.lastProgress = sample;
   if (v.fromKernel()) {
-    if (v.read(GUEST_ACTIVITY_STATE) === ACTIVITY_HLT) park(v);
+    if (v.read(GUEST_ACTIVITY_STATE) === ACTIVITY_HLT && (v.read(GUEST_RFLAGS) & IF) === 0) park(v);
     else rearm(v);
     return;
   }
