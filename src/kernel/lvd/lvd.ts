@@ -21,7 +21,7 @@ import { KernelBug } from "../exec.ts";
 import { hypercall } from "../late-launch.ts";
 import { HC_INSTALL_EPTP_LIST, HC_MAP_PAGE, HC_SET_PROGRESS } from "../../hypervisor/hypercalls.ts";
 import {
-  UPCALL_FRAME_KIND, UPCALL_FRAME_RIP, UPCALL_FRAME_RSP, UPCALL_FRAME_EPTP, UPCALL_FRAME_GUEST_LINEAR,
+  UPCALL_FRAME_KIND, UPCALL_FRAME_RIP, UPCALL_FRAME_EPTP, UPCALL_FRAME_GUEST_LINEAR,
   UPCALL_FRAME_GUEST_PHYSICAL, UPCALL_FRAME_DETAIL, UPCALL_KIND_NAMES, UPCALL_EPT_VIOLATION,
 } from "../../hypervisor/upcall.ts";
 import { Domain, type SharedPage } from "./domain.ts";
