@@ -1,6 +1,7 @@
-// The LVD runtime inside the kernel (reference §4-6): per-vCPU state pages and EPTP lists,
-// domain creation, crossings into domains and back, the domain syscalls, and what
-// happens when a domain breaks the rules (it is killed; the kernel goes on).
+// The LVD runtime inside the kernel (reference §4-7): per-vCPU state pages and EPTP lists,
+// domain creation, crossings into domains and back (the domain syscalls they carry are
+// syscalls.ts), and what happens when a domain breaks the rules (it is killed; the kernel
+// goes on).
 //
 // A crossing is machine code (trampoline.S); this file prepares it: slot 1 of the vCPU's
 // EPTP list rewritten for the domain being entered (all other slots but 0 stay invalid),
