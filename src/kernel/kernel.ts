@@ -173,7 +173,9 @@ export class Kernel implements ExecutorHost {
   }
   setCurrent(cpu: Cpu, t: Thread): void {
     const pc = this.percpus[cpu.id];
+    const prev = pc.current;
     pc.current = t;
+    if (this.lvd && prev && prev !== t && this.cpu === cpu) this.lvd.switched(prev, t); // a thread may be inside a domain
     if (pc.area !== 0) this.mem.write64(pc.area + PERCPU.currentThread, t.id);
   }
   enterCpu(cpu: Cpu): void {

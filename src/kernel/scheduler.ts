@@ -9,7 +9,6 @@
 
 import { IF } from "../machine/cpu/flags.ts";
 import { call, type KernelPath, type Thread } from "./thread.ts";
-import { KernelBug } from "./exec.ts";
 import type { Kernel } from "./kernel.ts";
 
 export class Scheduler {
@@ -67,9 +66,6 @@ export class Scheduler {
 
   /** Blocks the current thread until wake(). */
   *block(): KernelPath {
-    // No thread switch inside a domain crossing (reference §5): the crossing's state is
-    // this vCPU's (state page, EPTP slot, domain stack), not the thread's.
-    if (this.k.lvd?.busy()) throw new KernelBug(`${this.k.current()} would block inside a domain crossing`);
     this.k.current().state = "blocked";
     yield* this.schedule();
   }

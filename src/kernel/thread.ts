@@ -78,7 +78,7 @@ export class Thread {
     readonly stackBase: number,
     readonly stackTop: number,
     /** -1: any vCPU; else the only vCPU it runs on. */
-    readonly affinity: number,
+    public affinity: number,
     /** Its address space (CR3); the boot thread gets the kernel's once the kernel has built it. */
     public mm: AddressSpace | null,
   ) {}

@@ -1,6 +1,8 @@
 // Domains with interrupts on and several threads: interrupts land inside domains and are
-// handled without a VM exit; threads switch only back in the kernel (no context switch
-// inside an LVD); a thread that would block inside a crossing is refused, not switched.
+// handled without a VM exit; preemption switches threads only back in the kernel (no
+// context switch inside an LVD); and, beyond the paper, a thread may block in the kernel
+// while its domain waits in the springboard: it takes its crossings' state with it and
+// resumes on its vCPU, while other threads there use the same domain on other stacks.
 
 import { describe, it, expect } from "vitest";
 import { runLvd, domainFromC } from "../helpers/lvd.ts";
@@ -52,21 +54,45 @@ describe("concurrency: interrupts inside domains, threads around them", () => {
     expect(r.k.stats.oopses).toBe(0);
   });
 
-  it("a kernel call that would block inside a crossing is refused: the domain gets an error, the thread and the kernel go on", () => {
-    let reply = 0n;
+  it("beyond the paper: a thread blocks in the kernel inside a crossing while other threads on its vCPU run the same domain, and resumes on that vCPU", () => {
+    const results = new Map<string, bigint>();
+    const events: string[] = [];
+    let inside = 0;
+    let maxInside = 0;
     const r = runLvd(function* (k, lvd) {
       const d: Domain = (yield* lvd.create("spin", domainFromC(SPIN))).domain;
+      // The domain's RPC 0 to the kernel: sleep (a thread switch with the domain waiting in the springboard), then answer x + 1.
       lvd.rpc.set(d, function* (_d, w) {
-        yield* k.scheduler.sleep(10_000); // would switch threads with the domain's crossing in progress
-        return [header(KIND.REPLY, 0, 2), w[1]];
+        inside++;
+        maxInside = Math.max(maxInside, inside);
+        events.push(`${k.current().name} blocks in ${_d.name}`);
+        yield* k.scheduler.sleep(30_000);
+        events.push(`${k.current().name} resumes on vCPU ${k.cpu.id}`);
+        inside--;
+        return [header(KIND.REPLY, 0, 2), w[1] + 1n];
       });
-      reply = (yield* lvd.call(d, [header(KIND.RPC_PTR, 1, 3), 7n, 100n]))[1];
-      // Outside any crossing the same thread may sleep.
-      yield* k.scheduler.sleep(10_000);
-    });
+      const threads = ["a", "b", "c"].map((name, i) => k.spawn(name, function* () {
+        for (let n = 0; n < 3; n++) {
+          const reply = yield* lvd.call(d, [header(KIND.RPC_PTR, 1, 3), BigInt(10 * i + n + 1), 2000n]);
+          results.set(`${name}${n}/call`, reply[1]);
+          results.set(`${name}${n}/seed`, reply[2]); // its stack kept it while others ran the domain
+          results.set(`${name}${n}/spin`, (yield* lvd.call(d, spin(100 * i + n + 1, 3000)))[1]);
+        }
+      }, 1));
+      for (const t of threads) yield* k.join(t);
+      expect(d.nesting.every((n) => n === 0)).toBe(true);
+    }, { cpus: 2 });
     expect(r.run.stop).toBe("exit");
-    expect(reply).toBe(BigInt.asUintN(64, -1n));
-    expect(r.log.some((l) => /the kernel could not serve its call: .* would block inside a domain crossing/.test(l))).toBe(true);
+    ["a", "b", "c"].forEach((name, i) => {
+      for (let n = 0; n < 3; n++) {
+        expect(results.get(`${name}${n}/call`)).toBe(xorshift(BigInt(10 * i + n + 1), 2000) + 1n);
+        expect(results.get(`${name}${n}/seed`)).toBe(BigInt(10 * i + n + 1));
+        expect(results.get(`${name}${n}/spin`)).toBe(xorshift(BigInt(100 * i + n + 1), 3000));
+      }
+    });
+    expect(maxInside).toBe(3); // all three threads blocked inside the domain at once, each on its own stack of the pool
+    expect(events.filter((e) => e.includes("resumes")).every((e) => e.endsWith("vCPU 1"))).toBe(true);
+    expect(r.log.some((l) => /killed|could not serve/.test(l))).toBe(false);
     expect(r.k.stats.oopses).toBe(0);
   });
 });

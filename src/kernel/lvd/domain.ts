@@ -26,7 +26,7 @@ import type { LinkedImage } from "../../machine/elf.ts";
 import { DirectMapTables } from "../mm/address-space.ts";
 import { PAGE, phys2virt } from "../layout.ts";
 import {
-  WINDOW_SIZE, STACKS_OFFSET, STACK_PAGES, EXT_OFFSET, HEAP_OFFSET, HEAP_SIZE, TABLES_OFFSET, MAPPINGS_OFFSET, MAPPINGS_SIZE,
+  WINDOW_SIZE, STACKS_OFFSET, STACK_PAGES, STACKS_PER_CPU, EXT_OFFSET, HEAP_OFFSET, HEAP_SIZE, TABLES_OFFSET, MAPPINGS_OFFSET, MAPPINGS_SIZE,
   windowOf, gpaOf,
 } from "./layout.ts";
 
@@ -67,6 +67,8 @@ export class Domain {
   private readonly eptPages: number[] = [];
   /** Crossings into it, for reports. */
   calls = 0;
+  /** Which stacks of each vCPU's pool crossings hold. */
+  private readonly stacksInUse: boolean[][] = [];
   /** Its capability space. */
   readonly cspace: CSpace;
   /** The kernel's root capability naming this domain: capabilities to send it capabilities derive from it. */
@@ -117,7 +119,7 @@ export class Domain {
       this.k.mem.writeBytes(phys2virt(hpa), image.image.subarray(off, off + PAGE));
     }
     for (let c = 0; c < this.k.percpus.length; c++) {
-      for (let p = 0; p < STACK_PAGES; p++) this.back(this.gpa + this.stackBase(c) - this.window + p * PAGE);
+      for (let p = 0; p < STACK_PAGES; p++) this.back(this.gpa + this.stackBase(c, 0) - this.window + p * PAGE);
       this.back(this.gpa + EXT_OFFSET + c * PAGE);
     }
     // The page table: the window (the table area read-only, no execute), then the shared pages.
@@ -144,12 +146,31 @@ export class Domain {
     this.entry = image.symbols.get("lvd_domain_entry") ?? 0;
   }
 
-  /** The lowest address of vCPU c's stack (a guard page below it is never mapped). */
-  stackBase(c: number): number {
-    return this.window + STACKS_OFFSET + c * (STACK_PAGES + 1) * PAGE + PAGE;
+  /** The lowest address of stack `slot` of vCPU c's pool (a guard page below it is never mapped). */
+  stackBase(c: number, slot = 0): number {
+    return this.window + STACKS_OFFSET + (c * STACKS_PER_CPU + slot) * (STACK_PAGES + 1) * PAGE + PAGE;
   }
-  stackTop(c: number): number {
-    return this.stackBase(c) + STACK_PAGES * PAGE;
+  stackTop(c: number, slot = 0): number {
+    return this.stackBase(c, slot) + STACK_PAGES * PAGE;
+  }
+
+  /**
+   * Takes a free stack of vCPU c's pool for a crossing; -1 if all are in use. The first is
+   * there from the start; the others get their pages (in vCPU c's EPT_I only) when first taken.
+   */
+  takeStack(c: number): number {
+    const used = (this.stacksInUse[c] ??= []);
+    const slot = Array.from({ length: STACKS_PER_CPU }, (_, i) => i).find((i) => !used[i]);
+    if (slot === undefined) return -1;
+    used[slot] = true;
+    for (let p = 0; p < STACK_PAGES; p++) {
+      const gpa = this.gpa + this.stackBase(c, slot) - this.window + p * PAGE;
+      if (!this.frames.has(gpa)) this.epts[c].map(gpa, this.back(gpa), PAGE, { read: true, write: true });
+    }
+    return slot;
+  }
+  releaseStack(c: number, slot: number): void {
+    this.stacksInUse[c][slot] = false;
   }
   extPage(c: number): number {
     return this.window + EXT_OFFSET + c * PAGE;

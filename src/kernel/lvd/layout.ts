@@ -11,7 +11,7 @@
 //
 // Window layout (offsets):
 //   0                 the linked domain image (driver, glue, domain library)
-//   STACKS_OFFSET     per-vCPU stacks, each with an unmapped guard page below
+//   STACKS_OFFSET     per-vCPU pools of stacks, each stack with an unmapped guard page below
 //   EXT_OFFSET        per-vCPU extended register pages
 //   HEAP_OFFSET       the heap, grown by the ALLOC_PAGES syscall
 //   MAPPINGS_OFFSET   memory the kernel granted (capabilities.ts), where the MAP syscall puts it
@@ -25,6 +25,8 @@ export const GPA_SPAN = 2 ** 30;
 
 export const STACKS_OFFSET = 16 << 20;
 export const STACK_PAGES = 4;
+/** Stacks per vCPU in each domain's pool: a crossing takes a free one (threads blocked inside the domain hold theirs). */
+export const STACKS_PER_CPU = 4;
 export const EXT_OFFSET = 24 << 20;
 export const HEAP_OFFSET = 32 << 20;
 export const HEAP_SIZE = 24 << 20;

@@ -17,7 +17,7 @@ import { NMI, GS } from "../../machine/cpu/arch.ts";
 import { IF } from "../../machine/cpu/flags.ts";
 import { hex64 } from "../../machine/cpu/interrupts.ts";
 import { linkObjects, ElfError, type ElfFile } from "../../machine/elf.ts";
-import { call, type Activation, type KernelPath } from "../thread.ts";
+import { call, type Activation, type KernelPath, type Thread } from "../thread.ts";
 import { KernelBug } from "../exec.ts";
 import { hypercall } from "../late-launch.ts";
 import { HC_INSTALL_EPTP_LIST, HC_MAP_PAGE, HC_SET_PROGRESS } from "../../hypervisor/hypercalls.ts";
@@ -70,6 +70,8 @@ interface Crossing {
   interrupts: boolean;
   /** The domain's stack pointer while it waits for the kernel in the springboard (nested crossings into it start below). */
   domainRsp?: number;
+  /** The stack of the domain's per-vCPU pool this crossing took (the thread's outermost crossing into it), or -1. */
+  stackSlot: number;
 }
 
 /** What the kernel does with a domain's RPCs (the IDL's generated kernel glue, bound to the kernel's implementation). */
@@ -80,7 +82,10 @@ export type GlueBinder = (ch: DomainChannel) => (request: bigint[]) => KernelPat
 
 export class Lvd {
   readonly domains = new Map<number, Domain>();
-  private readonly crossings: Crossing[][];
+  /** Crossings in progress, per thread (innermost last). */
+  private readonly crossings = new WeakMap<Thread, Crossing[]>();
+  /** What a thread switched out inside crossings takes with it: the state page's kernel RSP and slot 1. */
+  private readonly parked = new WeakMap<Thread, { kernelRsp: number; slot1: number }>();
   private readonly eptpLists: number[] = [];
   private readonly messages: number[] = [];
   private readonly kernelEptps: number[] = [];
@@ -90,7 +95,6 @@ export class Lvd {
   readonly rpc = new Map<Domain, RpcHandler>();
 
   constructor(private readonly k: Kernel) {
-    this.crossings = k.percpus.map(() => []);
   }
 
   /** Starts LVD on every vCPU (after the late launch): state pages and EPTP lists. */
@@ -218,15 +222,15 @@ export class Lvd {
     const c = cpu.id;
     const t = k.current();
     if (cpu.rsp - t.stackBase < KERNEL_STACK_RESERVE) {
-      if (this.crossings[c].length === 0) throw new DomainError(`kernel stack exhausted: refusing to enter ${d.name}`);
+      if (this.stack().length === 0) throw new DomainError(`kernel stack exhausted: refusing to enter ${d.name}`);
       // A chain of crossings (domain -> kernel -> domain ...) this deep: the domain that
       // recursed is killed, and every crossing of the chain fails with it (springboard()).
-      this.kill(d, `kernel stack exhausted: ${cpu.rsp - t.stackBase} bytes left, ${this.crossings[c].length} crossing(s) deep on vCPU ${c}`);
+      this.kill(d, `kernel stack exhausted: ${cpu.rsp - t.stackBase} bytes left, ${this.stack().length} crossing(s) deep on vCPU ${c}`);
       throw new DomainKilled(d);
     }
     // CR3 remapping covers one top-level table; entering with another loaded would run the domain on the wrong tables.
     if ((cpu.cr3 & ~0xfff) !== d.cr3) throw new DomainError(`${d.name} entered with CR3 0x${cpu.cr3.toString(16)}, not the one it remaps`);
-    const stack = this.domainStack(d, c);
+    const { rsp: stack, slot } = this.domainStack(d, c);
     k.mem.write64(this.eptpLists[c] + 8, d.eptps[c]);
     const msg = this.messages[c];
     for (let i = 0; i < 8; i++) this.writeWord(msg + 8 * i, words[i] ?? 0n);
@@ -239,17 +243,23 @@ export class Lvd {
     d.nesting[c]++;
     d.calls++;
     const interrupts = (cpu.rflags & IF) !== 0;
-    this.crossings[c].push({ domain: d, activation: t.top!, interrupts });
+    const crossings = this.stack(t);
+    // A thread inside crossings may block, but resumes on this vCPU: its crossings' state is this vCPU's.
+    const affinity = t.affinity;
+    if (crossings.length === 0) t.affinity = c;
+    crossings.push({ domain: d, activation: t.top!, interrupts, stackSlot: slot });
     cpu.rflags &= ~IF;
     try {
       yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry, t.xstate, interrupts ? 1 : 0);
     } finally {
       const now = k.cpu;
-      this.crossings[now.id].pop();
+      crossings.pop();
+      if (slot >= 0) d.releaseStack(now.id, slot);
+      if (crossings.length === 0) t.affinity = affinity;
       d.nesting[now.id]--;
       // Slot 1 for the domain a springboard returns to next, or invalid when none is: a
       // VMFUNC to it outside a crossing (user mode, the kernel) then fails and exits.
-      const outer = this.crossings[now.id].at(-1);
+      const outer = crossings.at(-1);
       k.mem.write64(this.eptpLists[now.id] + 8, outer ? outer.domain.eptps[now.id] : 0);
       now.rflags = interrupts ? now.rflags | IF : now.rflags & ~IF;
       this.progress();
@@ -278,18 +288,41 @@ export class Lvd {
   }
 
   /**
-   * The stack a crossing into `d` on vCPU c starts on: the pool's, or below the one in use
-   * when `d` waits in the springboard further out on this vCPU.
+   * The stack a crossing into `d` on vCPU c starts on: below the one in use when `d` waits
+   * in the springboard further out in this thread (slot -1), or a free one of the domain's
+   * per-vCPU pool (other threads on this vCPU may be blocked inside `d`).
    */
-  private domainStack(d: Domain, c: number): number {
-    const innermost = this.crossings[c].at(-1);
+  private domainStack(d: Domain, c: number): { rsp: number; slot: number } {
+    const innermost = this.stack().at(-1);
     if (innermost && innermost.domainRsp === undefined) {
       throw new DomainError(`cannot enter ${d.name}: ${innermost.domain.name} was interrupted on this vCPU and its crossing is not waiting in the kernel`);
     }
-    const outer = [...this.crossings[c]].reverse().find((x) => x.domain === d);
-    if (!outer) return d.stackTop(c);
-    const rsp = outer.domainRsp!;
-    return rsp - (rsp & 15) - 64;
+    const outer = [...this.stack()].reverse().find((x) => x.domain === d);
+    if (outer) {
+      const rsp = outer.domainRsp!;
+      return { rsp: rsp - (rsp & 15) - 64, slot: -1 };
+    }
+    const slot = d.takeStack(c);
+    if (slot < 0) throw new DomainError(`cannot enter ${d.name}: all its stacks on vCPU ${c} are in use by blocked threads`);
+    return { rsp: d.stackTop(c, slot), slot };
+  }
+
+  /**
+   * The current thread of this vCPU changes from `prev` to `next`. A thread switched out
+   * inside crossings takes their state with it (the state page's kernel RSP, slot 1) and
+   * gets it back when it runs again; a thread with none leaves slot 1 invalid.
+   */
+  switched(prev: Thread, next: Thread): void {
+    const k = this.k;
+    const list = this.eptpLists[k.cpu.id];
+    if (list === undefined) return; // not started on this vCPU yet
+    if (this.stack(prev).length > 0) {
+      this.parked.set(prev, { kernelRsp: k.mem.read64(STATE_VA + STATE.kernelRsp), slot1: k.mem.read64(list + 8) });
+    }
+    const back = this.parked.get(next);
+    this.parked.delete(next);
+    if (back) k.mem.write64(STATE_VA + STATE.kernelRsp, back.kernelRsp);
+    k.mem.write64(list + 8, back ? back.slot1 : 0);
   }
 
   /** The springboard's gate: a domain calls the kernel (a syscall or an RPC). */
@@ -297,7 +330,7 @@ export class Lvd {
     const k = this.k;
     k.cpu = cpu; // the kill below runs before any kernel path would set it (fail() uses the current thread)
     const c = cpu.id;
-    const crossing = this.crossings[c].at(-1);
+    const crossing = this.stack().at(-1);
     const words = MESSAGE_REGS.map((r) => regU64(cpu, r));
     const count = Math.min(headerCount(words[0]), MAX_WORDS);
     const domainRsp = cpu.reg64(RAX);
@@ -366,9 +399,16 @@ export class Lvd {
     return this.eptpLists[c];
   }
 
+  /** The crossings of thread `t` (the current thread's by default): on this vCPU, innermost last. */
+  private stack(t: Thread = this.k.current()): Crossing[] {
+    let list = this.crossings.get(t);
+    if (!list) this.crossings.set(t, (list = []));
+    return list;
+  }
+
   /** Whether a crossing is in progress on this vCPU (its thread must not be switched out). */
   busy(): boolean {
-    return this.crossings[this.k.cpu.id].length > 0;
+    return this.stack().length > 0;
   }
 
   /** Moves this vCPU's watchdog progress counter on (a tick, a crossing back into the kernel). */
@@ -392,7 +432,7 @@ export class Lvd {
   upcall(cpu: Cpu, frame: number): boolean {
     const k = this.k;
     k.cpu = cpu;
-    const crossing = this.crossings[cpu.id].at(-1);
+    const crossing = this.stack().at(-1);
     if (!crossing) return false;
     const d = crossing.domain;
     const kind = k.mem.read64(frame + UPCALL_FRAME_KIND);
@@ -429,7 +469,7 @@ export class Lvd {
    */
   interrupted(cpu: Cpu, vector: number, origin: number, regs: number): string | null {
     const k = this.k;
-    const crossing = this.crossings[cpu.id].at(-1);
+    const crossing = this.stack().at(-1);
     if (!crossing) return "an interrupt from a domain with no crossing in progress";
     const d = crossing.domain;
     const rip = k.mem.read64(regs + PT_REGS.rip);
@@ -454,7 +494,7 @@ export class Lvd {
 
   /** Kills the domain of the innermost crossing on this vCPU for `why` and makes the crossing fail. */
   killInterrupted(cpu: Cpu, why: string): void {
-    const crossing = this.crossings[cpu.id].at(-1)!;
+    const crossing = this.stack().at(-1)!;
     this.kill(crossing.domain, why);
     this.fail(cpu, crossing);
   }
