@@ -5,8 +5,8 @@
 //
 // A crossing is machine code (trampoline.S); this file prepares it: slot 1 of the vCPU's
 // EPTP list rewritten for the domain being entered (all other slots but 0 stay invalid),
-// a check that the kernel stack has room, a domain stack from the per-vCPU pool (or the
-// one in use when the crossing is nested), the message. The domain runs with interrupts
+// a check that the kernel stack has room, a domain stack from the per-vCPU pool (or below
+// the one in use when the thread is already inside that domain), the message. The domain runs with interrupts
 // as the kernel had them; they reach the kernel without a VM exit (exitless entry,
 // arch/irq-entry.S), and interrupted() decides what an interrupt inside a domain means.
 
@@ -406,7 +406,7 @@ export class Lvd {
     return list;
   }
 
-  /** Whether a crossing is in progress on this vCPU (its thread must not be switched out). */
+  /** Whether the current thread is inside a crossing (preemption waits until it is not). */
   busy(): boolean {
     return this.stack().length > 0;
   }
