@@ -6,9 +6,10 @@
 // A crossing is machine code (trampoline.S); this file prepares it: slot 1 of the vCPU's
 // EPTP list rewritten for the domain being entered (all other slots but 0 stay invalid),
 // a check that the kernel stack has room, a domain stack from the per-vCPU pool (or below
-// the one in use when the thread is already inside that domain), the message. The domain runs with interrupts
-// as the kernel had them; they reach the kernel without a VM exit (exitless entry,
-// arch/irq-entry.S), and interrupted() decides what an interrupt inside a domain means.
+// the one in use when the thread is already inside that domain), the message. The domain
+// runs with interrupts as the kernel had them; they reach the kernel without a VM exit
+// (exitless entry, arch/irq-entry.S), and interrupted() decides what an interrupt inside a
+// domain means.
 
 import type { Kernel } from "../kernel.ts";
 import type { Cpu } from "../../machine/cpu/cpu.ts";
