@@ -7,6 +7,10 @@
  *                          pending until the kernel has counted those the window took
  *   1 xorshift(x, rounds)  the xorshift64 chain of arch/selftest.S: a result the kernel
  *                          checks, which an interrupt that corrupted a register would change
+ *   2 xorshift_call(x, rounds)  the chain, then RPC 0 to the kernel with it; returns the
+ *                          kernel's reply word, or -1 if the kernel answered with an error
+ * 1 and 2 also return x as a second word, read back from the stack at the end: another
+ * crossing that used the same stack meanwhile (a thread blocked inside) would change it.
  */
 #include <lvd/domain.h>
 
@@ -45,19 +49,29 @@ static u64 xorshift(u64 x, u64 rounds) {
 
 int lvd_dispatch(struct lvd_msg *m) {
 	u64 index = m->w[0] & 0xffff;
+	volatile u64 seed = m->w[1]; /* on this crossing's stack while the kernel runs */
+	u32 words = 2;
 	switch (index) {
 	case 0:
 		m->w[1] = spin(m->w[1]);
 		break;
 	case 1:
+	case 2:
 		m->w[1] = xorshift(m->w[1], m->w[2]);
+		if (index == 2) {
+			struct lvd_msg k = {{LVD_HEADER(LVD_KIND_RPC, 0, 2), m->w[1]}};
+			lvd_call_kernel(&k);
+			m->w[1] = LVD_HEADER_KIND(k.w[0]) == LVD_KIND_REPLY ? k.w[1] : (u64)-1;
+		}
+		m->w[2] = seed;
+		words = 3;
 		break;
 	default:
 		m->w[0] = LVD_HEADER(LVD_KIND_ERROR, index, 2);
 		m->w[1] = LVD_ERR_MESSAGE;
 		return -1;
 	}
-	m->w[0] = LVD_HEADER(LVD_KIND_REPLY, 0, 2);
+	m->w[0] = LVD_HEADER(LVD_KIND_REPLY, 0, words);
 	return 0;
 }
 

@@ -63,20 +63,30 @@ export class Interrupts {
     const origin = k.mem.read64(entry + IRQ_ENTRY.origin);
     const frame = entry + IRQ_ENTRY.regs;
     const vector = k.mem.read64(frame + PT_REGS.vector) & 0xff;
+    let why: string | null = null;
     if (origin === ORIGIN.domain || origin === ORIGIN.domainInEptK) {
       this.fromDomains++;
-      const why = k.lvd ? k.lvd.interrupted(k.cpu, vector, origin, frame) : "an interrupt from a domain with LVD not running";
-      if (why !== null) {
-        // What the domain did is over; a real interrupt behind it is still handled (EOI).
-        if (vector >= 32 && k.lapic.inService(vector)) {
-          const r = this.handlers.get(vector)?.(vector);
-          if (r) yield* r;
-        }
-        if (k.lvd?.busy()) killDomain(why);
-        else yield* k.kill(t, `${why} in ${t}`); // no domain to blame: the thread's own doing
-        return;
-      }
+      why = k.lvd ? k.lvd.interrupted(k.cpu, vector, origin, frame) : "an interrupt from a domain with LVD not running";
     }
+    // A domain broke a rule (lvd.ts interrupted()): a real interrupt behind it is still
+    // handled (its EOI is due); an exception, or a vector INT n raised, was only the domain's doing.
+    if (why === null || (vector >= 32 && k.lapic.inService(vector))) yield* this.dispatch(t, vector, frame);
+    if (why !== null) {
+      if (k.lvd?.busy()) killDomain(why);
+      else yield* k.kill(t, `${why} in ${t}`); // no domain to blame: the thread's own doing
+      return;
+    }
+    const pc = k.percpu();
+    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined && origin === ORIGIN.kernel && !k.lvd?.busy()) {
+      // (A frame on an IST stack is this vCPU's: that thread must not move elsewhere; and
+      // no thread switch happens inside a domain: lvd.ts reschedules when the crossing returns.)
+      yield* k.scheduler.schedule();
+    }
+  }
+
+  /** Runs the handler of `vector` (an exception kills the thread that raised it). */
+  private *dispatch(t: Thread, vector: number, frame: number): KernelPath {
+    const k = this.k;
     this.counts.set(vector, (this.counts.get(vector) ?? 0) + 1);
     k.percpu().interrupts++;
     k.charge("irqDispatch");
@@ -89,12 +99,6 @@ export class Interrupts {
       else if (!h && vector !== SPURIOUS_VECTOR && vector !== NMI) k.lapic.eoi();
     }
     t.irqDepth--;
-    const pc = k.percpu();
-    if (t.irqDepth === 0 && pc.needResched && !pc.stopped && IST_OF_VECTOR[vector] === undefined && origin === ORIGIN.kernel && !k.lvd?.busy()) {
-      // (A frame on an IST stack is this vCPU's: that thread must not move elsewhere; and
-      // no thread switch happens inside a domain: lvd.ts reschedules when the crossing returns.)
-      yield* k.scheduler.schedule();
-    }
   }
 
   private *exception(t: Thread, vector: number, frame: number): KernelPath {

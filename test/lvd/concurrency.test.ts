@@ -10,8 +10,8 @@ import { xorshift } from "../helpers/kernel.ts";
 import { KIND, header } from "../../src/kernel/lvd/lvd.ts";
 import type { Domain } from "../../src/kernel/lvd/domain.ts";
 
-const SPIN = "drivers/tests/domain_spin.c";
-const spin = (seed: number, rounds: number) => [header(KIND.RPC_PTR, 0, 3), BigInt(seed), BigInt(rounds)];
+const SPIN = "drivers/bench/interrupt_spin.c";
+const spin = (seed: number, rounds: number) => [header(KIND.RPC_PTR, 1, 3), BigInt(seed), BigInt(rounds)];
 
 describe("concurrency: interrupts inside domains, threads around them", () => {
   it("threads on one vCPU take turns in a domain under timer preemption; the switches happen only back in the kernel", () => {
@@ -73,7 +73,7 @@ describe("concurrency: interrupts inside domains, threads around them", () => {
       });
       const threads = ["a", "b", "c"].map((name, i) => k.spawn(name, function* () {
         for (let n = 0; n < 3; n++) {
-          const reply = yield* lvd.call(d, [header(KIND.RPC_PTR, 1, 3), BigInt(10 * i + n + 1), 2000n]);
+          const reply = yield* lvd.call(d, [header(KIND.RPC_PTR, 2, 3), BigInt(10 * i + n + 1), 2000n]);
           results.set(`${name}${n}/call`, reply[1]);
           results.set(`${name}${n}/seed`, reply[2]); // its stack kept it while others ran the domain
           results.set(`${name}${n}/spin`, (yield* lvd.call(d, spin(100 * i + n + 1, 3000)))[1]);

@@ -149,7 +149,7 @@ describe("domain syscalls: kernel-granted memory and capabilities", () => {
     }, { cpus: 2 });
   });
 
-  it("a domain's unmap on one vCPU: that vCPU is flushed at once, the other before it runs the domain again", () => {
+  it("a domain's unmap on one vCPU: every vCPU is flushed before the syscall returns", () => {
     runLvd(function* (k, lvd) {
       const d = yield* create(lvd, "spread");
       const f = driver(lvd, d);
@@ -168,7 +168,7 @@ describe("domain syscalls: kernel-granted memory and capabilities", () => {
       let afterUnmap = { here: true, there: false };
       yield* k.join(on(0, function* () {
         expect(yield* f.unmap(0)).toBe(0);
-        // This vCPU is flushed; vCPU 1 is marked stale, unless its flushing thread already ran.
+        // Both vCPUs are flushed by the time the syscall returns.
         afterUnmap = { here: d.staleOn[0], there: d.staleOn[1] || cachedOn1() === 0 };
       }));
       expect(afterUnmap).toEqual({ here: false, there: true });

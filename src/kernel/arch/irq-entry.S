@@ -103,69 +103,63 @@ lvd_irq_vanilla:
 lvd_irq_exitless:
 	PUSH_REGS
 	mov %rsp, %rbx			/* the frame, on this vCPU's IST */
-	mov $ORIGIN_DOMAIN, %r12d
-	cmpq $0, lvd_state_page + STATE_IN_KERNEL
+	/* R15 = 1 for NMI, #DF and #MC: they may land anywhere, this code and the kernel's
+	   own crossing code included, so they stay on their IST. */
+	xor %r15d, %r15d
+	mov PT_VECTOR(%rbx), %rax
+	cmp $2, %rax
+	je 1f
+	cmp $8, %rax
+	je 1f
+	cmp $18, %rax
 	jne 2f
+1:	mov $1, %r15d
+2:	cmpq $0, lvd_state_page + STATE_IN_KERNEL
+	jne 3f
 	/* Inside a domain (EPT_I's view of the state page): to the kernel's EPT. */
 	xor %eax, %eax
 	xor %ecx, %ecx
 	vmfunc
 	test %ecx, %ecx
-	jne 8f
-	jmp 3f
-2:	/* In EPT_K. From ring 3: nothing of user mode is trusted either; the kernel stack is
-	   the one the thread left for user mode (state page). */
+	jne 9f
+	mov $ORIGIN_DOMAIN, %r12d
+	jmp 5f
+3:	/* In EPT_K. From ring 3: the kernel stack is the one the thread left for user mode. */
 	testb $3, PT_CS(%rbx)
-	jz 0f
+	jz 4f
 	mov $ORIGIN_USER, %r12d
-	rdgsbase %r13
-	mov lvd_state_page + STATE_GS_BASE, %rax
-	wrgsbase %rax
 	mov lvd_state_page + STATE_USER_ENTRY_RSP, %rsi
 	jmp 6f
-0:	/* At the crossing code or in a domain's window, the registers are a
-	   domain's: one that jumped to a VMFUNC of the trampoline page (the kernel runs that
-	   code with interrupts off) or executed a VMFUNC of its own. NMI, #DF and #MC can
-	   also interrupt the kernel's own crossing code: they never leave their IST. */
-	mov $ORIGIN_DOMAIN_IN_EPT_K, %r12d
+4:	/* At the crossing code or in a domain's window the registers are a domain's: one
+	   that jumped to a VMFUNC of the trampoline page (the kernel runs that code with
+	   interrupts off) or executed a VMFUNC of its own. Otherwise the kernel's. */
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	mov PT_RSP(%rbx), %rsi
+	test %r15d, %r15d
+	jnz 7f
 	mov PT_RIP(%rbx), %rax
 	lea lvd_trampoline_page(%rip), %rcx
 	lea lvd_trampoline_end(%rip), %rdx
 	cmp %rcx, %rax
-	jb 1f
+	jb 0f
 	cmp %rdx, %rax
-	jb 5f
-1:	movabs $WINDOWS_BASE, %rcx
+	jb 1f
+0:	movabs $WINDOWS_BASE, %rcx
 	sub %rcx, %rax
 	cmp $WINDOWS_BYTES, %rax
-	jb 5f
-4:	/* From the kernel: its stack and GS base are the kernel's. */
-	xor %r12d, %r12d
-	xor %r13d, %r13d
-	mov PT_RSP(%rbx), %rsi
-	jmp 6f
-5:	mov PT_VECTOR(%rbx), %rax
-	cmp $2, %rax
-	je 4b
-	cmp $8, %rax
-	je 4b
-	cmp $18, %rax
-	je 4b
-3:	/* From a domain: nothing it set is trusted. GS base and the kernel stack (below the
-	   frame of the crossing in progress) come from the state page. */
+	jae 7f
+1:	mov $ORIGIN_DOMAIN_IN_EPT_K, %r12d
+5:	/* A domain's: the kernel stack is below the frame of the crossing in progress. */
+	mov lvd_state_page + STATE_KERNEL_RSP, %rsi
+6:	/* Not the kernel's: nothing it set is trusted; GS base from the state page (R13
+	   keeps the interrupted code's). */
 	rdgsbase %r13
 	mov lvd_state_page + STATE_GS_BASE, %rax
 	wrgsbase %rax
-	mov lvd_state_page + STATE_KERNEL_RSP, %rsi
-6:	/* NMI, #DF and #MC stay on their own IST: they may land anywhere, this code included. */
-	mov PT_VECTOR(%rbx), %rax
-	cmp $2, %rax
-	je 7f
-	cmp $8, %rax
-	je 7f
-	cmp $18, %rax
-	je 7f
-	/* The rest run on the kernel stack, which frees the IST for the next interrupt. */
+7:	test %r15d, %r15d
+	jnz 8f
+	/* The rest run on that stack, which frees the IST for the next interrupt. */
 	and $-16, %rsi
 	sub $(PT_WORDS * 8), %rsi
 	mov %rsi, %rdi
@@ -174,12 +168,12 @@ lvd_irq_exitless:
 	cld
 	rep movsq
 	lea -(PT_WORDS * 8)(%rdi), %rsp
-7:	push %r13			/* the interrupted code's GS base */
+8:	push %r13			/* the interrupted code's GS base */
 	push %rbx			/* the frame's place on the IST */
 	push %r12			/* the origin */
 	jmp lvd_gate_irq
-8:	mov $ABORT_BAD_INDEX_IRQ_TO_KERNEL, %ebx
-	jmp 9f
+9:	mov $ABORT_BAD_INDEX_IRQ_TO_KERNEL, %ebx
+	jmp lvd_irq_abort
 
 /*
  * Where the kernel continues after it handled an interrupt, RSP at the origin word. From
@@ -227,7 +221,8 @@ lvd_irq_return:
 	add $16, %rsp			/* vector and error code */
 	iretq
 8:	mov $ABORT_BAD_INDEX_IRQ_TO_DOMAIN, %ebx
-9:	mov $HC_ABORT, %eax
+lvd_irq_abort:				/* a failed ECX check: the hypervisor upcalls the kernel */
+	mov $HC_ABORT, %eax
 	cpuid
 	ud2
 

@@ -75,7 +75,7 @@ export class Domain {
   readonly selfCap: Capability;
   /** Machine page of each guest-physical page of the mappings area that is mapped (lent by the kernel). */
   private readonly lent = new Map<number, number>();
-  /** vCPUs that may still cache translations EPT_I no longer has (ept-shootdown.ts). */
+  /** vCPUs that may still cache translations EPT_I no longer has: those a shootdown in progress has yet to flush (ept-shootdown.ts). */
   readonly staleOn: boolean[];
 
   constructor(
@@ -160,8 +160,9 @@ export class Domain {
    */
   takeStack(c: number): number {
     const used = (this.stacksInUse[c] ??= []);
-    const slot = Array.from({ length: STACKS_PER_CPU }, (_, i) => i).find((i) => !used[i]);
-    if (slot === undefined) return -1;
+    let slot = 0;
+    while (slot < STACKS_PER_CPU && used[slot]) slot++;
+    if (slot === STACKS_PER_CPU) return -1;
     used[slot] = true;
     for (let p = 0; p < STACK_PAGES; p++) {
       const gpa = this.gpa + this.stackBase(c, slot) - this.window + p * PAGE;

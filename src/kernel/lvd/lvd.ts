@@ -32,7 +32,6 @@ import { MAX_DOMAINS, STATE, STATE_PAGE_PA, WINDOW_BASE, WINDOW_SIZE } from "./l
 import { PAGE, imageVa, phys2virt, KERNEL_TEXT_PA, KERNEL_IMAGE_PA, GATE_PAGES } from "../layout.ts";
 import { syscall } from "./syscalls.ts";
 import { dropCapabilities } from "./capabilities.ts";
-import { catchUp } from "./ept-shootdown.ts";
 import { PT_REGS, ORIGIN } from "../arch/frame.ts";
 import {
   KIND_RPC, KIND_RPC_PTR, KIND_INIT, KIND_EXIT, KIND_SYSCALL, KIND_REPLY, KIND_ERROR, MAX_WORDS, header as wireHeader, headerCount,
@@ -71,8 +70,6 @@ interface Crossing {
   interrupts: boolean;
   /** The domain's stack pointer while it waits for the kernel in the springboard (nested crossings into it start below). */
   domainRsp?: number;
-  /** The stack of the domain's per-vCPU pool this crossing took (the thread's outermost crossing into it), or -1. */
-  stackSlot: number;
 }
 
 /** What the kernel does with a domain's RPCs (the IDL's generated kernel glue, bound to the kernel's implementation). */
@@ -85,8 +82,8 @@ export class Lvd {
   readonly domains = new Map<number, Domain>();
   /** Crossings in progress, per thread (innermost last). */
   private readonly crossings = new WeakMap<Thread, Crossing[]>();
-  /** What a thread switched out inside crossings takes with it: the state page's kernel RSP and slot 1. */
-  private readonly parked = new WeakMap<Thread, { kernelRsp: number; slot1: number }>();
+  /** The state page's kernel RSP a thread switched out inside crossings takes with it. */
+  private readonly parked = new WeakMap<Thread, number>();
   private readonly eptpLists: number[] = [];
   private readonly messages: number[] = [];
   private readonly kernelEptps: number[] = [];
@@ -218,7 +215,6 @@ export class Lvd {
   *call(d: Domain, words: bigint[]): KernelPath<bigint[]> {
     const k = this.k;
     if (d.dead) throw new DomainKilled(d);
-    yield* catchUp(k, d); // translations an unmap on another vCPU left on this one
     const cpu = k.cpu;
     const c = cpu.id;
     const t = k.current();
@@ -248,7 +244,7 @@ export class Lvd {
     // A thread inside crossings may block, but resumes on this vCPU: its crossings' state is this vCPU's.
     const affinity = t.affinity;
     if (crossings.length === 0) t.affinity = c;
-    crossings.push({ domain: d, activation: t.top!, interrupts, stackSlot: slot });
+    crossings.push({ domain: d, activation: t.top!, interrupts });
     cpu.rflags &= ~IF;
     try {
       yield* call(k.symbols.lvd_enter_domain, msg, stack, d.entry, t.xstate, interrupts ? 1 : 0);
@@ -258,10 +254,7 @@ export class Lvd {
       if (slot >= 0) d.releaseStack(now.id, slot);
       if (crossings.length === 0) t.affinity = affinity;
       d.nesting[now.id]--;
-      // Slot 1 for the domain a springboard returns to next, or invalid when none is: a
-      // VMFUNC to it outside a crossing (user mode, the kernel) then fails and exits.
-      const outer = crossings.at(-1);
-      k.mem.write64(this.eptpLists[now.id] + 8, outer ? outer.domain.eptps[now.id] : 0);
+      this.setSlot1(crossings);
       now.rflags = interrupts ? now.rflags | IF : now.rflags & ~IF;
       this.progress();
     }
@@ -315,15 +308,24 @@ export class Lvd {
    */
   switched(prev: Thread, next: Thread): void {
     const k = this.k;
-    const list = this.eptpLists[k.cpu.id];
-    if (list === undefined) return; // not started on this vCPU yet
-    if (this.stack(prev).length > 0) {
-      this.parked.set(prev, { kernelRsp: k.mem.read64(STATE_VA + STATE.kernelRsp), slot1: k.mem.read64(list + 8) });
-    }
-    const back = this.parked.get(next);
+    const from = this.crossings.get(prev) ?? [], to = this.crossings.get(next) ?? [];
+    // Not started on this vCPU yet, or neither is inside a domain (slot 1 is invalid already).
+    if (this.eptpLists[k.cpu.id] === undefined || (from.length === 0 && to.length === 0)) return;
+    if (from.length > 0) this.parked.set(prev, k.mem.read64(STATE_VA + STATE.kernelRsp));
+    const kernelRsp = this.parked.get(next);
     this.parked.delete(next);
-    if (back) k.mem.write64(STATE_VA + STATE.kernelRsp, back.kernelRsp);
-    k.mem.write64(list + 8, back ? back.slot1 : 0);
+    if (kernelRsp !== undefined) k.mem.write64(STATE_VA + STATE.kernelRsp, kernelRsp);
+    this.setSlot1(to);
+  }
+
+  /**
+   * Slot 1 of this vCPU's EPTP list for the domain a springboard returns to next (the
+   * innermost of `crossings`, the current thread's), or invalid when there is none: a
+   * VMFUNC to it outside a crossing (user mode, the kernel) then fails and exits.
+   */
+  private setSlot1(crossings: Crossing[]): void {
+    const c = this.k.cpu.id;
+    this.k.mem.write64(this.eptpLists[c] + 8, crossings.at(-1)?.domain.eptps[c] ?? 0);
   }
 
   /** The springboard's gate: a domain calls the kernel (a syscall or an RPC). */

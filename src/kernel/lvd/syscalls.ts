@@ -51,8 +51,6 @@ const rightsOf = (w: bigint) => (w >= 0n && w <= 7n ? Number(w) : -1);
 
 /** Runs syscall `nr` of domain `d` (w: the whole message, header first); returns the reply message. */
 export function* syscall(k: Kernel, lvd: Lvd, d: Domain, nr: number, w: bigint[]): KernelPath<bigint[]> {
-  // An unmap on another vCPU may have left this one with translations EPT_I no longer has.
-  yield* shootdown.catchUp(k, d);
   switch (nr) {
     case SYS.PRINTK: {
       let n = 2;
@@ -74,7 +72,7 @@ export function* syscall(k: Kernel, lvd: Lvd, d: Domain, nr: number, w: bigint[]
     case SYS.CAP_REVOKE: {
       const touched = new Set<Domain>();
       const r = removal(d, nr, w[1], touched);
-      yield* shootdown.here(k, touched);
+      yield* shootdown.everywhere(k, touched);
       return result(r);
     }
     case SYS.CAP_GRANT:
