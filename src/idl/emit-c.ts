@@ -9,7 +9,7 @@
 //    writing the driver's struct fields by name.
 // Everything goes through the helpers of drivers/include/lvd/glue.h.
 
-import type { CType, CheckedModule, EmbedType, Projection, RefType, Rpc, Value, ValueType } from "./types.ts";
+import type { CType, CheckedModule, EmbedType, Projection, RefType, Rpc, SizeSpec, Value, ValueType } from "./types.ts";
 import { CodeWriter, wrapList } from "./code-writer.ts";
 import {
   RESERVED, argumentNames, cDecl, cPrototype, cTypeName, fnTypedef, marshalerName, returnType, rpcConst, typeConst,
@@ -433,14 +433,7 @@ class CEmitter {
 
   /** The element count a sender sends for an array of projections (the pointer is not NULL). */
   private objectCount(t: ObjectArray, lv: string, a: Access): string {
-    switch (t.size.kind) {
-      case "const":
-        return String(t.size.count);
-      case "expr":
-        return exprC(t.size.expr, a.name);
-      case "null":
-        return `lvd_count_pointers((const void *const *)${lv})`;
-    }
+    return sizeC(t.size, a, () => `lvd_count_pointers((const void *const *)${lv})`);
   }
 
   /** The count word, then each element: by value its fields, by reference its name and fields. */
@@ -556,14 +549,7 @@ class CEmitter {
 
   /** The element count a sender sends for an array. */
   private count(t: Extract<ValueType, { kind: "array" }>, lv: string, a: Access): string {
-    switch (t.size.kind) {
-      case "const":
-        return String(t.size.count);
-      case "expr":
-        return exprC(t.size.expr, a.name);
-      case "null":
-        return `lvd_count_terminated(${lv}, ${t.element.bytes})`;
-    }
+    return sizeC(t.size, a, () => `lvd_count_terminated(${lv}, ${t.element.bytes})`);
   }
 
   /** lvd_get_array(...) for a received array of varying size, checked against what the receiver expects. */
@@ -877,4 +863,16 @@ function freeArrayName(t: CType): string {
 
 function dropName(t: CType): string {
   return `drop_${t.kind === "union" ? "union_" : ""}${t.tag}`;
+}
+
+/** An array's element count in C: its constant, its expression, or (null-terminated) what `terminated` counts. */
+function sizeC(size: SizeSpec, a: Access, terminated: () => string): string {
+  switch (size.kind) {
+    case "const":
+      return String(size.count);
+    case "expr":
+      return exprC(size.expr, a.name);
+    case "null":
+      return terminated();
+  }
 }
